@@ -1,0 +1,104 @@
+//! Who is on the other end: users, auth schemes and credential carriers.
+//!
+//! An auth scheme ([`Authenticate`]) looks at the handshake and answers with
+//! a user, with nobody (anonymous), or with a rejection when a credential is
+//! present but invalid: it fails closed, never falling back to anonymous.
+//! Whether anonymous users get in is the consumer's choice
+//! (`#[requires_auth]`), not the scheme's.
+
+mod carrier;
+mod none;
+mod token;
+
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+
+use axum::http::request::Parts;
+
+pub use carrier::Carrier;
+pub(crate) use carrier::{QUERY_TOKEN, find_token, offered_protocols};
+pub use none::{Anonymous, NoAuth, NoState};
+pub use token::TokenAuth;
+
+use crate::endpoint::Spec;
+use crate::reject::Rejection;
+
+/// A user that can own connections.
+///
+/// ```
+/// use sockwarden::AuthUser;
+///
+/// #[derive(Clone)]
+/// struct User { id: u64, name: String }
+///
+/// impl AuthUser for User {
+///     type Id = u64;
+///     fn id(&self) -> u64 { self.id }
+/// }
+/// ```
+pub trait AuthUser: Clone + Send + Sync + 'static {
+    /// What identifies the user: in logs, and to find its connections.
+    type Id: Clone + Eq + Hash + fmt::Display + Send + Sync + 'static;
+
+    /// The user's id.
+    fn id(&self) -> Self::Id;
+}
+
+/// What an auth scheme found on a handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity<U> {
+    /// No credential at all.
+    Anonymous,
+    /// A valid credential for this user.
+    User {
+        /// The user.
+        user: U,
+        /// Where the credential came from.
+        carrier: Carrier,
+    },
+}
+
+/// An auth scheme: `auth = "token"` names [`TokenAuth`], `auth = "none"`
+/// names [`NoAuth`].
+///
+/// A scheme takes what it needs from the router's state as
+/// [`Authenticate::State`] (for token auth, the app's [`Tokens`](crate::Tokens)),
+/// so a consumer whose app forgot to provide it does not compile.
+pub trait Authenticate: Send + Sync + 'static {
+    /// The user type.
+    type User: AuthUser;
+    /// What the scheme needs from the router state (see [`AuthState`]).
+    type State: Clone + Send + Sync + 'static;
+    /// The scheme's name in logs: `"token"`, `"none"`.
+    const SCHEME: &'static str;
+    /// Whether the scheme reads tokens from the carriers (and so the
+    /// subprotocol marker is its, to echo and to hide from the scope).
+    const TOKEN_CARRIERS: bool = false;
+
+    /// Decides who the handshake is.
+    ///
+    /// # Errors
+    ///
+    /// A credential that is present but malformed, unknown or expired is a
+    /// [`Rejection`]; so is a store that fails.
+    fn authenticate(
+        state: &Self::State,
+        request: &Parts,
+        spec: &Spec,
+    ) -> impl Future<Output = Result<Identity<Self::User>, Rejection>> + Send;
+}
+
+/// Takes what an auth scheme needs out of the router state `S`.
+///
+/// For `auth = "token"` that is [`Tokens<User>`](crate::Tokens): put one in
+/// the state, or implement axum's `FromRef<YourState>` for it. A state that
+/// lacks it fails to compile where the consumer is mounted.
+#[diagnostic::on_unimplemented(
+    message = "the router state `{S}` does not provide what `{Self}` needs",
+    note = "for `auth = \"token\"`, use `sockwarden::Tokens<YourUser>` as the state or implement `FromRef<{S}>` for it"
+)]
+pub trait AuthState<S>: Authenticate {
+    /// The scheme's state, from the router's.
+    fn state(state: &S) -> Self::State;
+}

@@ -1,0 +1,145 @@
+//! One accepted connection's life: read, dispatch, answer, close.
+//!
+//! Every way a connection ends sends the client a close frame with a code
+//! that says why (1009 for a message over the limit, 1003 for binary to a
+//! JSON consumer, 1011 for a failure…), except a peer that vanished, and
+//! every way runs the consumer's `disconnect` once.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::close::{CloseCode, Disconnect};
+use crate::consumer::Consumer;
+use crate::cx::{Cx, Socket};
+use crate::error::{Error, ErrorKind};
+use crate::message::{DecodeError, Frame, Inbound};
+use crate::reject::{Rejection, truncate_reason};
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the read loop decided.
+enum Next {
+    Continue,
+    /// Close with this code and reason, then end.
+    Close(CloseCode, Cow<'static, str>),
+    /// The connection has ended.
+    Ended(Disconnect),
+}
+
+/// Serves an accepted connection until it ends.
+pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
+    let mut next = match cx.open(socket).await {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Ended(Disconnect::Lost),
+    };
+    let why = loop {
+        if let Next::Continue = next {
+            if let Some((code, reason)) = cx.take_close() {
+                next = Next::Close(code, reason);
+            }
+        }
+        match next {
+            Next::Continue => {}
+            Next::Close(code, reason) => {
+                if let Some(socket) = cx.socket() {
+                    close(socket, code, &reason).await;
+                }
+                break Disconnect::Server { code: code.get(), reason: reason.into_owned() };
+            }
+            Next::Ended(why) => break why,
+        }
+        let Some(socket) = cx.socket() else { break Disconnect::Lost };
+        next = match socket.next().await {
+            None => Next::Ended(Disconnect::Lost),
+            Some(Ok(Message::Text(text))) => dispatch(&mut consumer, &mut cx, Frame::Text(text.as_str().to_owned())).await,
+            Some(Ok(Message::Binary(bytes))) => dispatch(&mut consumer, &mut cx, Frame::Binary(bytes)).await,
+            // tungstenite answers pings itself, on the next read.
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Next::Continue,
+            Some(Ok(Message::Close(frame))) => {
+                // tungstenite has queued the reply; reading on sends it.
+                drain(socket).await;
+                let (code, reason) = frame.map_or((1005, String::new()), |f| (f.code.into(), f.reason.as_str().to_owned()));
+                Next::Ended(Disconnect::Client { code, reason })
+            }
+            Some(Err(error)) => on_read_error(error),
+        };
+    };
+    consumer.disconnect(&mut cx, why).await;
+}
+
+/// Decodes one message and hands it to the consumer.
+async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -> Next {
+    let msg = match C::In::decode(frame) {
+        Ok(msg) => msg,
+        Err(DecodeError::Invalid(why)) => return reply_error(cx, format!("invalid message: {why}")).await,
+        Err(DecodeError::Unsupported) => {
+            return Next::Close(CloseCode::UNSUPPORTED, "this consumer does not take binary messages".into());
+        }
+    };
+    match consumer.receive(cx, msg).await {
+        Ok(()) => Next::Continue,
+        Err(Error(ErrorKind::Reply(message))) => reply_error(cx, message.into_owned()).await,
+        Err(Error(ErrorKind::Close(code, reason))) => Next::Close(code, reason),
+        Err(Error(ErrorKind::Gone)) => Next::Ended(Disconnect::Lost),
+        Err(Error(ErrorKind::Internal(error))) => {
+            tracing::error!(consumer = C::SPEC.name, conn = %cx.id(), %error, "consumer failed");
+            Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
+        }
+    }
+}
+
+/// Answers with `{"type":"error","error":…}`; the connection stays open.
+async fn reply_error<C: Consumer>(cx: &mut Cx<C>, error: String) -> Next {
+    let frame = serde_json::json!({ "type": "error", "error": error }).to_string();
+    match cx.send_message(Message::text(frame)).await {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Ended(Disconnect::Lost),
+    }
+}
+
+/// Maps what tungstenite refused to the close code that says why.
+fn on_read_error(error: WsError) -> Next {
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match error {
+        WsError::Capacity(_) => Next::Close(CloseCode::TOO_BIG, "message too big".into()),
+        WsError::Utf8(_) => Next::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in a text message".into()),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Next::Ended(Disconnect::Lost),
+        WsError::Protocol(error) => Next::Close(CloseCode::PROTOCOL, format!("protocol error: {error}").into()),
+        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => Next::Ended(Disconnect::Lost),
+        error => {
+            tracing::warn!(%error, "websocket read failed");
+            Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
+        }
+    }
+}
+
+/// Sends a close frame, then waits (bounded) for the client's answer.
+async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
+    let frame = CloseFrame { code: code.get().into(), reason: truncate_reason(reason).into() };
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        drain(socket).await;
+    }
+}
+
+/// Reads until the close handshake completes or the client goes, bounded
+/// in time: a client that never answers cannot hold the task.
+async fn drain(socket: &mut Socket) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+}
+
+/// Refuses an upgraded connection (`reject = "close"`): one JSON error frame,
+/// then the rejection's close code and reason.
+pub(crate) async fn reject(mut socket: Socket, rejection: &Rejection) {
+    if socket.send(Message::text(rejection.to_frame())).await.is_ok() {
+        let code = CloseCode::new(rejection.kind().close_code()).unwrap_or(CloseCode::POLICY);
+        close(&mut socket, code, rejection.close_reason()).await;
+    }
+}

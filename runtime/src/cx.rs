@@ -1,0 +1,176 @@
+//! The per-connection handle a consumer talks through.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use futures_util::SinkExt;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::close::CloseCode;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorKind};
+use crate::scope::Scope;
+
+pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// A connection's id, unique in this process; in every log line about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(u64);
+
+impl ConnectionId {
+    pub(crate) fn next() -> ConnectionId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ConnectionId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// One connection, as its consumer sees it: its scope, and the means to
+/// send and to close.
+///
+/// ```
+/// use sockwarden::prelude::*;
+///
+/// #[consumer(path = "/ws/echo")]
+/// struct Echo;
+///
+/// impl Consumer for Echo {
+///     type In = serde_json::Value;
+///
+///     async fn receive(&mut self, cx: &mut Cx<Self>, msg: serde_json::Value) -> Result<(), Error> {
+///         if msg == "bye" {
+///             cx.close(CloseCode::NORMAL, "bye");
+///             return Ok(());
+///         }
+///         cx.send(&msg).await
+///     }
+/// }
+/// ```
+pub struct Cx<C: Endpoint> {
+    id: ConnectionId,
+    scope: Scope<C::User>,
+    outbox: Outbox,
+    close: Option<(CloseCode, Cow<'static, str>)>,
+}
+
+/// Where sent messages go: held until the upgrade completes, then the socket.
+enum Outbox {
+    Pending(Vec<Message>),
+    Open(Socket),
+}
+
+impl<C: Endpoint> Cx<C> {
+    pub(crate) fn new(scope: Scope<C::User>) -> Cx<C> {
+        Cx { id: ConnectionId::next(), scope, outbox: Outbox::Pending(Vec::new()), close: None }
+    }
+
+    /// This connection's id.
+    pub fn id(&self) -> ConnectionId {
+        self.id
+    }
+
+    /// The handshake's scope (see [`Scope`] for what stays after accept).
+    pub fn scope(&self) -> &Scope<C::User> {
+        &self.scope
+    }
+
+    /// The authenticated user, `None` when anonymous.
+    pub fn user(&self) -> Option<&C::User> {
+        self.scope.user()
+    }
+
+    /// Sends `msg` as a JSON text frame.
+    ///
+    /// # Errors
+    ///
+    /// When the connection is gone; returning that error from a handler ends
+    /// the connection quietly.
+    pub async fn send<T: Serialize + ?Sized>(&mut self, msg: &T) -> Result<(), Error> {
+        let text = serde_json::to_string(msg)?;
+        self.send_message(Message::text(text)).await
+    }
+
+    /// Sends a text frame.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cx::send`].
+    pub async fn send_text(&mut self, text: impl Into<String>) -> Result<(), Error> {
+        self.send_message(Message::text(text.into())).await
+    }
+
+    /// Sends a binary frame.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cx::send`].
+    pub async fn send_binary(&mut self, bytes: impl Into<Bytes>) -> Result<(), Error> {
+        self.send_message(Message::Binary(bytes.into())).await
+    }
+
+    /// Closes the connection with `code` and `reason` once the current
+    /// handler returns; `disconnect` then runs with
+    /// [`Disconnect::Server`](crate::Disconnect::Server). Called during
+    /// `connect`, it closes right after the upgrade.
+    pub fn close(&mut self, code: CloseCode, reason: impl Into<Cow<'static, str>>) {
+        self.close = Some((code, reason.into()));
+    }
+
+    pub(crate) async fn send_message(&mut self, message: Message) -> Result<(), Error> {
+        match &mut self.outbox {
+            Outbox::Pending(queue) => {
+                queue.push(message);
+                Ok(())
+            }
+            Outbox::Open(socket) => socket.send(message).await.map_err(|_| Error(ErrorKind::Gone)),
+        }
+    }
+
+    /// Attaches the upgraded socket and sends what `connect` queued.
+    pub(crate) async fn open(&mut self, socket: Socket) -> Result<(), Error> {
+        let Outbox::Pending(queued) = std::mem::replace(&mut self.outbox, Outbox::Open(socket)) else {
+            return Ok(());
+        };
+        for message in queued {
+            self.send_message(message).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn socket(&mut self) -> Option<&mut Socket> {
+        match &mut self.outbox {
+            Outbox::Open(socket) => Some(socket),
+            Outbox::Pending(_) => None,
+        }
+    }
+
+    pub(crate) fn take_close(&mut self) -> Option<(CloseCode, Cow<'static, str>)> {
+        self.close.take()
+    }
+
+    pub(crate) fn scope_mut(&mut self) -> &mut Scope<C::User> {
+        &mut self.scope
+    }
+}
+
+impl<C: Endpoint> fmt::Debug for Cx<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cx").field("id", &self.id).field("consumer", &C::SPEC.name).finish_non_exhaustive()
+    }
+}

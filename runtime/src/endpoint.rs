@@ -1,0 +1,180 @@
+//! What `#[consumer]` declares about a consumer: its route, auth scheme,
+//! rejection mode, credential carriers and limits.
+
+use std::time::Duration;
+
+use crate::auth::{AuthUser, Authenticate};
+use crate::reject::Rejection;
+use crate::scope::Scope;
+
+/// The declaration that `#[consumer(...)]` writes for a struct.
+///
+/// You do not implement this trait by hand: the attribute does, from its
+/// arguments and the struct's fields. The runtime reads [`Endpoint::SPEC`]
+/// to mount the route and [`Endpoint::from_scope`] to build the consumer
+/// from an accepted handshake.
+///
+/// ```
+/// use sockwarden::prelude::*;
+///
+/// #[consumer(path = "/ws/echo")]
+/// struct Echo;
+/// # impl Consumer for Echo {
+/// #     type In = sockwarden::Frame;
+/// #     async fn receive(&mut self, _: &mut Cx<Self>, _: sockwarden::Frame) -> Result<(), Error> { Ok(()) }
+/// # }
+///
+/// assert_eq!(<Echo as sockwarden::Endpoint>::SPEC.path, "/ws/echo");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a consumer",
+    label = "`{Self}` has no `#[consumer(...)]` attribute",
+    note = "add `#[consumer(path = \"/ws/...\")]` to the struct `{Self}`"
+)]
+pub trait Endpoint: Sized + Send + 'static {
+    /// The user type of this consumer: its `#[user]` field's type, or
+    /// [`Anonymous`](crate::Anonymous) for a consumer without auth.
+    type User: AuthUser;
+    /// The auth scheme named by `auth = "…"`.
+    type Auth: Authenticate<User = Self::User>;
+    /// The route, policies and limits.
+    const SPEC: Spec;
+
+    /// Builds the consumer from the handshake's scope: one field at a time.
+    ///
+    /// # Errors
+    ///
+    /// A field that cannot be read from the scope (a path parameter that does
+    /// not parse, a missing query parameter) rejects the handshake.
+    fn from_scope(scope: &mut Scope<Self::User>) -> Result<Self, Rejection>;
+}
+
+/// How a refused handshake reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectMode {
+    /// An HTTP status (401, 403, …) before the upgrade, with a small JSON
+    /// body. Cheapest, and what non-browser clients read best.
+    Http,
+    /// Accept the upgrade, send one JSON error frame, then close with the
+    /// rejection's close code (4401, 4403, …) and reason: browsers cannot read
+    /// the HTTP status of a failed upgrade, but they can read a close code.
+    Close,
+}
+
+/// Where a token may travel on the handshake, in precedence order: the
+/// `Authorization` header always; the `Sec-WebSocket-Protocol` header as
+/// `<marker>, <token>`; the query string `?token=` only when enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carriers {
+    /// The subprotocol that marks the next offered subprotocol as a token.
+    /// The 101 response echoes this marker, never the token.
+    pub protocol_marker: &'static str,
+    /// Whether `?token=` is read. Off by default: URLs end up in access logs.
+    pub query: bool,
+}
+
+/// Per-connection limits, each with a defined outcome when crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message (and frame) accepted; a larger one closes with 1009.
+    pub max_message_size: usize,
+    /// How long the auth scheme may take to decide; past it the handshake is
+    /// refused with 503 (or close 1013), it never hangs.
+    pub auth_timeout: Duration,
+    /// Longest credential looked at; longer ones are refused unread.
+    pub max_credential_len: usize,
+}
+
+impl Limits {
+    /// The defaults: 1 MiB messages, a 5 s auth timeout, 4 KiB credentials.
+    pub const DEFAULT: Limits = Limits {
+        max_message_size: 1 << 20,
+        auth_timeout: Duration::from_secs(5),
+        max_credential_len: 4096,
+    };
+}
+
+/// Everything `#[consumer(...)]` declares, as data.
+///
+/// Built in a `const` by the macro with the builder methods below, so the
+/// declaration costs nothing at run time.
+///
+/// ```
+/// use sockwarden::{RejectMode, Spec};
+///
+/// const SPEC: Spec = Spec::new("Chat", "/ws/chat/{room}")
+///     .requires_auth()
+///     .reject_with_close()
+///     .max_message_size(64 * 1024);
+/// assert!(SPEC.requires_auth);
+/// assert_eq!(SPEC.reject, RejectMode::Close);
+/// assert!(!SPEC.carriers.query);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Spec {
+    /// The consumer's type name, for logs.
+    pub name: &'static str,
+    /// The axum route, e.g. `/ws/chat/{room}`.
+    pub path: &'static str,
+    /// Whether anonymous and invalid credentials are refused before any
+    /// consumer code runs (`#[requires_auth]`).
+    pub requires_auth: bool,
+    /// How refusals are delivered.
+    pub reject: RejectMode,
+    /// Where tokens may travel.
+    pub carriers: Carriers,
+    /// The limits.
+    pub limits: Limits,
+}
+
+impl Spec {
+    /// A consumer at `path` with the defaults: anonymous users admitted,
+    /// HTTP rejections, header and subprotocol carriers, default limits.
+    pub const fn new(name: &'static str, path: &'static str) -> Spec {
+        Spec {
+            name,
+            path,
+            requires_auth: false,
+            reject: RejectMode::Http,
+            carriers: Carriers { protocol_marker: "bearer", query: false },
+            limits: Limits::DEFAULT,
+        }
+    }
+
+    /// Refuses anonymous users (`#[requires_auth]`).
+    pub const fn requires_auth(mut self) -> Spec {
+        self.requires_auth = true;
+        self
+    }
+
+    /// Delivers refusals as a close frame after the upgrade (`reject = "close"`).
+    pub const fn reject_with_close(mut self) -> Spec {
+        self.reject = RejectMode::Close;
+        self
+    }
+
+    /// Reads `?token=` too (`query_token = true`).
+    pub const fn query_token(mut self) -> Spec {
+        self.carriers.query = true;
+        self
+    }
+
+    /// Sets the subprotocol marker (`token_protocol = "…"`).
+    pub const fn token_protocol(mut self, marker: &'static str) -> Spec {
+        self.carriers.protocol_marker = marker;
+        self
+    }
+
+    /// Sets the largest message accepted (`max_message_size = …`).
+    pub const fn max_message_size(mut self, bytes: usize) -> Spec {
+        self.limits.max_message_size = bytes;
+        self
+    }
+
+    /// Sets the auth timeout (`auth_timeout = "…"`).
+    pub const fn auth_timeout_ms(mut self, millis: u64) -> Spec {
+        self.limits.auth_timeout = Duration::from_millis(millis);
+        self
+    }
+}

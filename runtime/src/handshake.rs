@@ -1,0 +1,89 @@
+//! The WebSocket opening handshake (RFC 6455 §4.2) on an axum request.
+
+use axum::http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+/// Checks that a request asks for a WebSocket upgrade, and returns the
+/// `Sec-WebSocket-Accept` value for it. Done before auth: a request that is
+/// not an upgrade costs no store lookup.
+pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, Response> {
+    if request.method != Method::GET {
+        return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
+    }
+    let has_token = |name, token: &str| {
+        request
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|part| part.trim().eq_ignore_ascii_case(token))
+    };
+    if !has_token(CONNECTION, "upgrade") || !has_token(UPGRADE, "websocket") {
+        return Err((StatusCode::UPGRADE_REQUIRED, [(UPGRADE, "websocket")], "expected a WebSocket upgrade").into_response());
+    }
+    if request.headers.get(SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        return Err((StatusCode::UPGRADE_REQUIRED, [(SEC_WEBSOCKET_VERSION, "13")], "unsupported WebSocket version").into_response());
+    }
+    let Some(key) = request.headers.get(SEC_WEBSOCKET_KEY) else {
+        return Err((StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key").into_response());
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    HeaderValue::try_from(accept).map_err(|_| StatusCode::BAD_REQUEST.into_response())
+}
+
+/// The 101 answer, selecting `protocol` when the client offered it.
+pub(crate) fn switching_protocols(accept: HeaderValue, protocol: Option<&'static str>) -> Response {
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+    if let Some(protocol) = protocol.and_then(|p| HeaderValue::from_str(p).ok()) {
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(method: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut request = Request::builder().method(method).uri("/ws");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    const UPGRADE_HEADERS: [(&str, &str); 4] = [
+        ("connection", "keep-alive, Upgrade"),
+        ("upgrade", "WebSocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    #[test]
+    fn a_valid_upgrade_gets_the_rfc_accept_key() {
+        let accept = accept_key(&parts("GET", &UPGRADE_HEADERS)).unwrap();
+        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn non_upgrades_are_refused_before_auth() {
+        let status = |method, skip: usize| {
+            let headers: Vec<_> = UPGRADE_HEADERS.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| *h).collect();
+            accept_key(&parts(method, &headers)).unwrap_err().status()
+        };
+        assert_eq!(status("POST", 9), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(status("GET", 0), StatusCode::UPGRADE_REQUIRED);
+        assert_eq!(status("GET", 1), StatusCode::UPGRADE_REQUIRED);
+        assert_eq!(status("GET", 2), StatusCode::UPGRADE_REQUIRED);
+        assert_eq!(status("GET", 3), StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,127 @@
+//! Declarative, authenticated WebSocket consumers for axum and tokio.
+//!
+//! A consumer is a struct that `#[consumer]` turns into an axum route: the
+//! attribute declares the path, the auth scheme and the policies, and fills
+//! the struct's fields from the handshake. `#[requires_auth]` refuses
+//! anonymous and invalid credentials before any of your code runs. Your code
+//! only handles messages.
+//!
+//! ```
+//! use axum::Router;
+//! use serde::{Deserialize, Serialize};
+//! use sockwarden::prelude::*;
+//! use sockwarden::{Tokens, store::MemoryTokenStore};
+//!
+//! #[derive(Clone)]
+//! struct User { name: String }
+//!
+//! impl AuthUser for User {
+//!     type Id = String;
+//!     fn id(&self) -> String { self.name.clone() }
+//! }
+//!
+//! #[derive(Deserialize)]
+//! struct Say { body: String }
+//!
+//! #[derive(Serialize)]
+//! struct Said<'a> { room: &'a str, from: &'a str, body: String }
+//!
+//! #[consumer(path = "/ws/chat/{room}", auth = "token")]
+//! #[requires_auth]
+//! struct Chat {
+//!     #[path] room: String,
+//!     #[user] user: User,
+//! }
+//!
+//! impl Consumer for Chat {
+//!     type In = Say;
+//!
+//!     async fn receive(&mut self, cx: &mut Cx<Self>, msg: Say) -> Result<(), Error> {
+//!         cx.send(&Said { room: &self.room, from: &self.user.name, body: msg.body }).await
+//!     }
+//! }
+//!
+//! let store = MemoryTokenStore::new();
+//! store.insert("tok-alice", User { name: "alice".into() });
+//!
+//! let app: Router = Router::new()
+//!     .consumer::<Chat>()
+//!     .with_state(Tokens::new(store));
+//! # let _ = app;
+//! // axum::serve(listener, app).await
+//! ```
+//!
+//! # What happens on a handshake
+//!
+//! 1. The request must be a WebSocket upgrade (else 405, 426 or 400), on a
+//!    mounted path (else 404).
+//! 2. The auth scheme reads the credential. For `auth = "token"` it is
+//!    taken from the first carrier present, in this order:
+//!    `Authorization: Token <t>` or `Bearer <t>`; `Sec-WebSocket-Protocol:
+//!    <marker>, <t>` (marker `bearer` unless `token_protocol` says otherwise;
+//!    the 101 echoes only the marker); `?token=<t>` when `query_token = true`.
+//!    A present but invalid credential is refused (401 / 4401): it never falls
+//!    back to another carrier or to anonymous. The lookup is bounded by
+//!    `auth_timeout` (503 / 1013 past it).
+//! 3. `#[requires_auth]` refuses anonymous clients (401 / 4401).
+//! 4. The consumer is built from the [`Scope`]; a field that cannot be read
+//!    refuses with 400 / 4400.
+//! 5. [`Consumer::connect`] accepts or rejects, by value.
+//! 6. Refusals are delivered as `reject = "http"` (the default: a status,
+//!    a JSON body and `WWW-Authenticate`) or `reject = "close"` (a 101, one
+//!    JSON error frame, then the close code and reason), see [`RejectKind`].
+//!
+//! # After the upgrade
+//!
+//! Messages are handled in order, one at a time. Text frames are decoded into
+//! the consumer's `In` type (JSON through serde, or raw with [`Frame`]); a
+//! frame that does not decode gets `{"type":"error","error":"…"}` and the
+//! connection stays open; a binary frame to a JSON consumer closes with 1003;
+//! a message over `max_message_size` (1 MiB by default) closes with 1009.
+//! [`Consumer::disconnect`] runs once, however the connection ends.
+//!
+//! # Feature flags
+//!
+//! - `sqlite`: [`store::SqliteTokenStore`], the embedded persistent store.
+//! - `postgres`: [`store::PostgresTokenStore`].
+
+mod auth;
+mod close;
+mod connection;
+mod consumer;
+mod cx;
+mod endpoint;
+mod error;
+mod handshake;
+mod message;
+mod param;
+mod reject;
+mod router;
+mod scope;
+pub mod store;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use auth::{Anonymous, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth};
+pub use close::{CloseCode, Disconnect};
+pub use consumer::{Connect, Consumer};
+pub use cx::{ConnectionId, Cx};
+pub use endpoint::{Carriers, Endpoint, Limits, RejectMode, Spec};
+pub use error::Error;
+pub use message::{DecodeError, Frame, Inbound};
+pub use param::{FromParam, ParamError};
+pub use reject::{RejectKind, Rejection};
+pub use router::RouterExt;
+pub use scope::{Scope, ScopeBuilder};
+pub use sockwarden_macros::{consumer, requires_auth};
+pub use store::Tokens;
+
+/// Everything a consumer's module needs: `use sockwarden::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AuthUser, CloseCode, Connect, Consumer, Cx, Disconnect, Error, Rejection, RouterExt, consumer,
+        requires_auth,
+    };
+}

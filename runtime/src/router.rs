@@ -1,0 +1,254 @@
+//! Mounting consumers on an axum `Router`, and the one generic handler
+//! that every consumer's route runs.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use crate::auth::{AuthState, Authenticate, Carrier, Identity, offered_protocols};
+use crate::connection;
+use crate::consumer::{Connect, Consumer};
+use crate::cx::Cx;
+use crate::endpoint::{Endpoint, RejectMode, Spec};
+use crate::handshake;
+use crate::reject::Rejection;
+use crate::scope::{HandshakeFacts, Scope};
+
+/// Mounts consumers on an axum [`Router`].
+///
+/// ```
+/// use axum::Router;
+/// use sockwarden::prelude::*;
+/// use sockwarden::{Tokens, store::MemoryTokenStore};
+///
+/// #[derive(Clone)]
+/// struct User { name: String }
+/// impl AuthUser for User {
+///     type Id = String;
+///     fn id(&self) -> String { self.name.clone() }
+/// }
+///
+/// #[consumer(path = "/ws/echo", auth = "token")]
+/// #[requires_auth]
+/// struct Echo { #[user] user: User }
+///
+/// impl Consumer for Echo {
+///     type In = String;
+///     async fn receive(&mut self, cx: &mut Cx<Self>, msg: String) -> Result<(), Error> {
+///         cx.send(&format!("{}: {msg}", self.user.name)).await
+///     }
+/// }
+///
+/// let store = MemoryTokenStore::new();
+/// store.insert("tok-1", User { name: "alice".into() });
+/// let app: Router = Router::new()
+///     .consumer::<Echo>()
+///     .with_state(Tokens::new(store));
+/// # let _ = app;
+/// ```
+///
+/// The consumer's auth scheme takes its store from the router state through
+/// `FromRef`, so a state that lacks it does not compile:
+///
+/// ```compile_fail
+/// # use axum::Router;
+/// # use sockwarden::prelude::*;
+/// # #[derive(Clone)]
+/// # struct User;
+/// # impl AuthUser for User { type Id = u8; fn id(&self) -> u8 { 0 } }
+/// # #[consumer(path = "/ws/echo", auth = "token")]
+/// # #[requires_auth]
+/// # struct Echo { #[user] user: User }
+/// # impl Consumer for Echo {
+/// #     type In = String;
+/// #     async fn receive(&mut self, _: &mut Cx<Self>, _: String) -> Result<(), Error> { Ok(()) }
+/// # }
+/// // No `Tokens<User>` in the state: a compile error, not a 500 at run time.
+/// let app: Router = Router::new().consumer::<Echo>().with_state(());
+/// ```
+pub trait RouterExt<S> {
+    /// Mounts consumer `C` at its declared path.
+    fn consumer<C: Consumer>(self) -> Self
+    where
+        C::Auth: AuthState<S>;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
+    fn consumer<C: Consumer>(self) -> Self
+    where
+        C::Auth: AuthState<S>,
+    {
+        self.route(C::SPEC.path, get(upgrade::<C, S>))
+    }
+}
+
+/// Handles one handshake: protocol checks, auth, scope, `connect`, then
+/// the upgrade or the refusal.
+async fn upgrade<C, S>(State(state): State<S>, request: Request) -> Response
+where
+    C: Consumer,
+    S: Send + Sync + 'static,
+    C::Auth: AuthState<S>,
+{
+    let spec = &C::SPEC;
+    let (mut parts, _body) = request.into_parts();
+    let accept = match handshake::accept_key(&parts) {
+        Ok(accept) => accept,
+        Err(response) => return response,
+    };
+    let protocol = selected_protocol::<C>(&parts);
+    let refuse = |rejection: Rejection, carrier: Option<Carrier>, parts: &mut Parts| {
+        tracing::info!(
+            consumer = spec.name,
+            scheme = C::Auth::SCHEME,
+            carrier = carrier.map(Carrier::name),
+            reason = rejection.kind().name(),
+            "websocket refused"
+        );
+        refuse(spec, rejection, parts, accept.clone(), protocol)
+    };
+
+    let auth_state = <C::Auth as AuthState<S>>::state(&state);
+    let identity = match tokio::time::timeout(
+        spec.limits.auth_timeout,
+        C::Auth::authenticate(&auth_state, &parts, spec),
+    )
+    .await
+    {
+        Ok(Ok(identity)) => identity,
+        Ok(Err(rejection)) => return refuse(rejection, None, &mut parts),
+        Err(_elapsed) => return refuse(Rejection::unavailable("authentication timed out"), None, &mut parts),
+    };
+    let (user, carrier) = match identity {
+        Identity::User { user, carrier } => (Some(user), Some(carrier)),
+        Identity::Anonymous if spec.requires_auth => {
+            let rejection = Rejection::not_authenticated("authentication required")
+                .with_challenge(r#"Bearer realm="websocket""#);
+            return refuse(rejection, None, &mut parts);
+        }
+        Identity::Anonymous => (None, None),
+    };
+
+    let params = match RawPathParams::from_request_parts(&mut parts, &state).await {
+        Ok(params) => params.iter().map(|(key, value)| (key.into(), value.into())).collect(),
+        Err(_) => return refuse(Rejection::bad_request("invalid path parameter"), carrier, &mut parts),
+    };
+    let subprotocols = scope_protocols::<C>(&parts);
+    let mut scope = Scope::from_facts(HandshakeFacts {
+        path: parts.uri.path().into(),
+        params,
+        query: parts.uri.query().map(Into::into),
+        headers: std::mem::take(&mut parts.headers),
+        subprotocols,
+        selected_protocol: protocol,
+        peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0),
+    });
+    scope.set_user(user, carrier);
+
+    let mut consumer = match C::from_scope(&mut scope) {
+        Ok(consumer) => consumer,
+        Err(rejection) => return refuse(rejection, carrier, &mut parts),
+    };
+    let mut cx = Cx::<C>::new(scope);
+    if let Connect::Reject(rejection) = consumer.connect(&mut cx).await {
+        return refuse(rejection, carrier, &mut parts);
+    }
+
+    let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
+        return Rejection::server_error("the connection cannot be upgraded").into_response();
+    };
+    tracing::info!(
+        consumer = spec.name,
+        scheme = C::Auth::SCHEME,
+        carrier = carrier.map(Carrier::name),
+        user = cx.user().map(|user| tracing::field::display(crate::auth::AuthUser::id(user))),
+        conn = %cx.id(),
+        "websocket accepted"
+    );
+    cx.scope_mut().release_handshake();
+    tokio::spawn(async move {
+        if let Some(socket) = upgraded(on_upgrade, spec).await {
+            connection::run(consumer, cx, socket).await;
+        }
+    });
+    handshake::switching_protocols(accept, protocol)
+}
+
+/// The subprotocol the 101 selects: the token marker, when the client
+/// offered it to a scheme that reads tokens. Chrome fails a handshake whose
+/// offered subprotocols get no answer, so the marker is echoed (never the
+/// token) even when the answer is a refusal by close frame.
+fn selected_protocol<C: Endpoint>(request: &Parts) -> Option<&'static str> {
+    let marker = C::SPEC.carriers.protocol_marker;
+    let offered = C::Auth::TOKEN_CARRIERS && offered_protocols(request).any(|protocol| protocol == marker);
+    offered.then_some(marker)
+}
+
+/// The offered subprotocols a consumer may see: not the marker, nor the
+/// token that follows it.
+fn scope_protocols<C: Endpoint>(request: &Parts) -> Vec<Box<str>> {
+    let marker = C::SPEC.carriers.protocol_marker;
+    let mut protocols = Vec::new();
+    let mut offered = offered_protocols(request);
+    while let Some(protocol) = offered.next() {
+        if C::Auth::TOKEN_CARRIERS && protocol == marker {
+            offered.next();
+        } else {
+            protocols.push(protocol.into());
+        }
+    }
+    protocols
+}
+
+/// Delivers a refusal in the consumer's mode.
+fn refuse(
+    spec: &'static Spec,
+    rejection: Rejection,
+    request: &mut Parts,
+    accept: axum::http::HeaderValue,
+    protocol: Option<&'static str>,
+) -> Response {
+    if spec.reject == RejectMode::Http {
+        return rejection.into_response();
+    }
+    let Some(on_upgrade) = request.extensions.remove::<OnUpgrade>() else {
+        return rejection.into_response();
+    };
+    tokio::spawn(async move {
+        if let Some(socket) = upgraded(on_upgrade, spec).await {
+            connection::reject(socket, &rejection).await;
+        }
+    });
+    handshake::switching_protocols(accept, protocol)
+}
+
+/// Completes the upgrade: the socket, with this consumer's limits and a small
+/// read buffer (tungstenite's 128 KiB default would be most of an idle
+/// connection's memory).
+async fn upgraded(on_upgrade: OnUpgrade, spec: &Spec) -> Option<crate::cx::Socket> {
+    let io = match on_upgrade.await {
+        Ok(upgraded) => TokioIo::new(upgraded),
+        Err(error) => {
+            tracing::debug!(%error, consumer = spec.name, "upgrade failed");
+            return None;
+        }
+    };
+    let max = spec.limits.max_message_size;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(0)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    Some(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
+}
+
+/// Bytes read from the socket at a time; tungstenite allocates it up front.
+const READ_BUFFER_SIZE: usize = 4096;

@@ -1,0 +1,159 @@
+//! Token stores: where `auth = "token"` looks tokens up.
+//!
+//! Every store is async ([`TokenStore`]). A synchronous store, one that calls
+//! a blocking database driver say, is accepted only through [`Blocking`],
+//! which runs it on tokio's blocking pool, so a slow lookup never stalls the
+//! frames of other connections.
+//!
+//! Stores keep a SHA-256 digest of each token, never the token itself, and
+//! look tokens up by that digest: a leaked table or memory dump holds no
+//! usable credential, and no comparison of secret bytes happens in the open.
+
+mod blocking;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+pub use blocking::{Blocking, BlockingTokenStore};
+pub use memory::MemoryTokenStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresTokenStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteTokenStore;
+
+use crate::auth::AuthUser;
+
+/// Looks tokens up: the one operation a handshake needs.
+///
+/// ```
+/// use sockwarden::{AuthUser, store::{StoreError, TokenStore}};
+///
+/// #[derive(Clone)]
+/// struct User(String);
+/// impl AuthUser for User {
+///     type Id = String;
+///     fn id(&self) -> String { self.0.clone() }
+/// }
+///
+/// /// Accepts one fixed token.
+/// struct OneToken;
+///
+/// impl TokenStore for OneToken {
+///     type User = User;
+///     async fn lookup(&self, token: &str) -> Result<Option<User>, StoreError> {
+///         Ok((token == "let-me-in").then(|| User("admin".into())))
+///     }
+/// }
+/// ```
+pub trait TokenStore: Send + Sync + 'static {
+    /// The user a token belongs to.
+    type User: AuthUser;
+
+    /// The user of `token`, or `None` for an unknown token.
+    ///
+    /// # Errors
+    ///
+    /// A store that cannot answer (its database is down) returns an error;
+    /// the handshake is then refused with 503 (close 1013).
+    fn lookup(&self, token: &str) -> impl Future<Output = Result<Option<Self::User>, StoreError>> + Send;
+}
+
+/// The app's token store, as consumers with `auth = "token"` see it: provide
+/// one in the router state (directly, or through `FromRef`).
+///
+/// ```
+/// use sockwarden::{AuthUser, Tokens, store::MemoryTokenStore};
+///
+/// #[derive(Clone)]
+/// struct User(String);
+/// impl AuthUser for User {
+///     type Id = String;
+///     fn id(&self) -> String { self.0.clone() }
+/// }
+///
+/// let store = MemoryTokenStore::new();
+/// store.insert("tok-1", User("alice".into()));
+/// let tokens: Tokens<User> = Tokens::new(store.clone());
+/// # let _ = tokens;
+/// ```
+pub struct Tokens<U> {
+    store: Arc<dyn DynTokenStore<U>>,
+}
+
+impl<U: AuthUser> Tokens<U> {
+    /// Wraps a store.
+    pub fn new(store: impl TokenStore<User = U>) -> Tokens<U> {
+        Tokens { store: Arc::new(store) }
+    }
+
+    /// Looks a token up.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::lookup`].
+    pub async fn lookup(&self, token: &str) -> Result<Option<U>, StoreError> {
+        self.store.lookup(token).await
+    }
+}
+
+impl<U> Clone for Tokens<U> {
+    fn clone(&self) -> Self {
+        Tokens { store: Arc::clone(&self.store) }
+    }
+}
+
+impl<U> fmt::Debug for Tokens<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens").finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`TokenStore`] made object-safe, so `Tokens<U>` names the user type only.
+trait DynTokenStore<U>: Send + Sync {
+    fn lookup<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Option<U>, StoreError>>;
+}
+
+impl<S: TokenStore> DynTokenStore<S::User> for S {
+    fn lookup<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Option<S::User>, StoreError>> {
+        Box::pin(TokenStore::lookup(self, token))
+    }
+}
+
+/// A store that could not answer.
+#[derive(Debug)]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps the store's own error.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+        StoreError(error.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token store error: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// The SHA-256 digest under which stores keep a token.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}

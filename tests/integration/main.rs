@@ -1,0 +1,1 @@
+//! One test binary for every integration test: one link, faster runs.

@@ -1,0 +1,1 @@
+//! Compile-fail cases; see `ui/`.
