@@ -100,6 +100,11 @@ mod router;
 mod scope;
 pub mod store;
 
+/// The README's quick start, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

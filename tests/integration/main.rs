@@ -1,1 +1,9 @@
 //! One test binary for every integration test: one link, faster runs.
+//! Every test serves a real app on a loopback port and talks to it with a
+//! real WebSocket client (tokio-tungstenite).
+
+mod apps;
+mod auth;
+mod blocking;
+mod messages;
+mod scope;
