@@ -38,10 +38,10 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
         Err(_) => Next::Ended(Disconnect::Lost),
     };
     let why = loop {
-        if let Next::Continue = next {
-            if let Some((code, reason)) = cx.take_close() {
-                next = Next::Close(code, reason);
-            }
+        if let Next::Continue = next
+            && let Some((code, reason)) = cx.take_close()
+        {
+            next = Next::Close(code, reason);
         }
         match next {
             Next::Continue => {}
@@ -49,21 +49,37 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
                 if let Some(socket) = cx.socket() {
                     close(socket, code, &reason).await;
                 }
-                break Disconnect::Server { code: code.get(), reason: reason.into_owned() };
+                break Disconnect::Server {
+                    code: code.get(),
+                    reason: reason.into_owned(),
+                };
             }
             Next::Ended(why) => break why,
         }
-        let Some(socket) = cx.socket() else { break Disconnect::Lost };
+        let Some(socket) = cx.socket() else {
+            break Disconnect::Lost;
+        };
         next = match socket.next().await {
             None => Next::Ended(Disconnect::Lost),
-            Some(Ok(Message::Text(text))) => dispatch(&mut consumer, &mut cx, Frame::Text(text.as_str().to_owned())).await,
-            Some(Ok(Message::Binary(bytes))) => dispatch(&mut consumer, &mut cx, Frame::Binary(bytes)).await,
+            Some(Ok(Message::Text(text))) => {
+                dispatch(
+                    &mut consumer,
+                    &mut cx,
+                    Frame::Text(text.as_str().to_owned()),
+                )
+                .await
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                dispatch(&mut consumer, &mut cx, Frame::Binary(bytes)).await
+            }
             // tungstenite answers pings itself, on the next read.
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Next::Continue,
             Some(Ok(Message::Close(frame))) => {
                 // tungstenite has queued the reply; reading on sends it.
                 drain(socket).await;
-                let (code, reason) = frame.map_or((1005, String::new()), |f| (f.code.into(), f.reason.as_str().to_owned()));
+                let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                    (f.code.into(), f.reason.as_str().to_owned())
+                });
                 Next::Ended(Disconnect::Client { code, reason })
             }
             Some(Err(error)) => on_read_error(error),
@@ -76,9 +92,14 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
 async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -> Next {
     let msg = match C::In::decode(frame) {
         Ok(msg) => msg,
-        Err(DecodeError::Invalid(why)) => return reply_error(cx, format!("invalid message: {why}")).await,
+        Err(DecodeError::Invalid(why)) => {
+            return reply_error(cx, format!("invalid message: {why}")).await;
+        }
         Err(DecodeError::Unsupported) => {
-            return Next::Close(CloseCode::UNSUPPORTED, "this consumer does not take binary messages".into());
+            return Next::Close(
+                CloseCode::UNSUPPORTED,
+                "this consumer does not take binary messages".into(),
+            );
         }
     };
     match consumer.receive(cx, msg).await {
@@ -107,10 +128,20 @@ fn on_read_error(error: WsError) -> Next {
     use tokio_tungstenite::tungstenite::error::ProtocolError;
     match error {
         WsError::Capacity(_) => Next::Close(CloseCode::TOO_BIG, "message too big".into()),
-        WsError::Utf8(_) => Next::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8 in a text message".into()),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Next::Ended(Disconnect::Lost),
-        WsError::Protocol(error) => Next::Close(CloseCode::PROTOCOL, format!("protocol error: {error}").into()),
-        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => Next::Ended(Disconnect::Lost),
+        WsError::Utf8(_) => Next::Close(
+            CloseCode::INVALID_PAYLOAD,
+            "invalid UTF-8 in a text message".into(),
+        ),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Next::Ended(Disconnect::Lost)
+        }
+        WsError::Protocol(error) => Next::Close(
+            CloseCode::PROTOCOL,
+            format!("protocol error: {error}").into(),
+        ),
+        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => {
+            Next::Ended(Disconnect::Lost)
+        }
         error => {
             tracing::warn!(%error, "websocket read failed");
             Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
@@ -120,7 +151,10 @@ fn on_read_error(error: WsError) -> Next {
 
 /// Sends a close frame, then waits (bounded) for the client's answer.
 async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
-    let frame = CloseFrame { code: code.get().into(), reason: truncate_reason(reason).into() };
+    let frame = CloseFrame {
+        code: code.get().into(),
+        reason: truncate_reason(reason).into(),
+    };
     if socket.send(Message::Close(Some(frame))).await.is_ok() {
         drain(socket).await;
     }
@@ -138,7 +172,11 @@ async fn drain(socket: &mut Socket) {
 /// Refuses an upgraded connection (`reject = "close"`): one JSON error frame,
 /// then the rejection's close code and reason.
 pub(crate) async fn reject(mut socket: Socket, rejection: &Rejection) {
-    if socket.send(Message::text(rejection.to_frame())).await.is_ok() {
+    if socket
+        .send(Message::text(rejection.to_frame()))
+        .await
+        .is_ok()
+    {
         let code = CloseCode::new(rejection.kind().close_code()).unwrap_or(CloseCode::POLICY);
         close(&mut socket, code, rejection.close_reason()).await;
     }

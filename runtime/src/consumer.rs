@@ -63,10 +63,18 @@ pub trait Consumer: Endpoint {
     ///
     /// See [`Error`]: a reply error answers with an error frame, a close
     /// error closes, any other error closes with 1011.
-    fn receive(&mut self, cx: &mut Cx<Self>, msg: Self::In) -> impl Future<Output = Result<(), Error>> + Send;
+    fn receive(
+        &mut self,
+        cx: &mut Cx<Self>,
+        msg: Self::In,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Runs once when an accepted connection ends, however it ends.
-    fn disconnect(&mut self, cx: &mut Cx<Self>, why: Disconnect) -> impl Future<Output = ()> + Send {
+    fn disconnect(
+        &mut self,
+        cx: &mut Cx<Self>,
+        why: Disconnect,
+    ) -> impl Future<Output = ()> + Send {
         let _ = (cx, why);
         async {}
     }

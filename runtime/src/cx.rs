@@ -70,6 +70,9 @@ pub struct Cx<C: Endpoint> {
 }
 
 /// Where sent messages go: held until the upgrade completes, then the socket.
+// The socket is inline on purpose: the outbox is `Open` for the whole life of
+// the connection, and a box would cost an indirection on every send.
+#[allow(clippy::large_enum_variant)]
 enum Outbox {
     Pending(Vec<Message>),
     Open(Socket),
@@ -77,7 +80,12 @@ enum Outbox {
 
 impl<C: Endpoint> Cx<C> {
     pub(crate) fn new(scope: Scope<C::User>) -> Cx<C> {
-        Cx { id: ConnectionId::next(), scope, outbox: Outbox::Pending(Vec::new()), close: None }
+        Cx {
+            id: ConnectionId::next(),
+            scope,
+            outbox: Outbox::Pending(Vec::new()),
+            close: None,
+        }
     }
 
     /// This connection's id.
@@ -138,13 +146,17 @@ impl<C: Endpoint> Cx<C> {
                 queue.push(message);
                 Ok(())
             }
-            Outbox::Open(socket) => socket.send(message).await.map_err(|_| Error(ErrorKind::Gone)),
+            Outbox::Open(socket) => socket
+                .send(message)
+                .await
+                .map_err(|_| Error(ErrorKind::Gone)),
         }
     }
 
     /// Attaches the upgraded socket and sends what `connect` queued.
     pub(crate) async fn open(&mut self, socket: Socket) -> Result<(), Error> {
-        let Outbox::Pending(queued) = std::mem::replace(&mut self.outbox, Outbox::Open(socket)) else {
+        let Outbox::Pending(queued) = std::mem::replace(&mut self.outbox, Outbox::Open(socket))
+        else {
             return Ok(());
         };
         for message in queued {
@@ -171,6 +183,9 @@ impl<C: Endpoint> Cx<C> {
 
 impl<C: Endpoint> fmt::Debug for Cx<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cx").field("id", &self.id).field("consumer", &C::SPEC.name).finish_non_exhaustive()
+        f.debug_struct("Cx")
+            .field("id", &self.id)
+            .field("consumer", &C::SPEC.name)
+            .finish_non_exhaustive()
     }
 }

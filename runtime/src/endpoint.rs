@@ -137,7 +137,10 @@ impl Spec {
             path,
             requires_auth: false,
             reject: RejectMode::Http,
-            carriers: Carriers { protocol_marker: "bearer", query: false },
+            carriers: Carriers {
+                protocol_marker: "bearer",
+                query: false,
+            },
             limits: Limits::DEFAULT,
         }
     }

@@ -61,7 +61,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             ErrorKind::Reply(message) => f.debug_tuple("Reply").field(message).finish(),
-            ErrorKind::Close(code, reason) => f.debug_tuple("Close").field(code).field(reason).finish(),
+            ErrorKind::Close(code, reason) => {
+                f.debug_tuple("Close").field(code).field(reason).finish()
+            }
             ErrorKind::Internal(error) => f.debug_tuple("Internal").field(error).finish(),
             ErrorKind::Gone => f.write_str("Gone"),
         }

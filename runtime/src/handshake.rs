@@ -1,17 +1,54 @@
 //! The WebSocket opening handshake (RFC 6455 §4.2) on an axum request.
 
-use axum::http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE};
+use axum::http::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+/// Why a request is not a WebSocket upgrade we can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotAnUpgrade {
+    Method,
+    Headers,
+    Version,
+    Key,
+}
+
+impl IntoResponse for NotAnUpgrade {
+    fn into_response(self) -> Response {
+        match self {
+            NotAnUpgrade::Method => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+            NotAnUpgrade::Headers => (
+                StatusCode::UPGRADE_REQUIRED,
+                [(UPGRADE, "websocket")],
+                "expected a WebSocket upgrade",
+            )
+                .into_response(),
+            NotAnUpgrade::Version => (
+                StatusCode::UPGRADE_REQUIRED,
+                [(SEC_WEBSOCKET_VERSION, "13")],
+                "unsupported WebSocket version",
+            )
+                .into_response(),
+            NotAnUpgrade::Key => (
+                StatusCode::BAD_REQUEST,
+                "missing or invalid Sec-WebSocket-Key",
+            )
+                .into_response(),
+        }
+    }
+}
+
 /// Checks that a request asks for a WebSocket upgrade, and returns the
 /// `Sec-WebSocket-Accept` value for it. Done before auth: a request that is
 /// not an upgrade costs no store lookup.
-pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, Response> {
+pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, NotAnUpgrade> {
     if request.method != Method::GET {
-        return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
+        return Err(NotAnUpgrade::Method);
     }
     let has_token = |name, token: &str| {
         request
@@ -23,16 +60,21 @@ pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, Response> {
             .any(|part| part.trim().eq_ignore_ascii_case(token))
     };
     if !has_token(CONNECTION, "upgrade") || !has_token(UPGRADE, "websocket") {
-        return Err((StatusCode::UPGRADE_REQUIRED, [(UPGRADE, "websocket")], "expected a WebSocket upgrade").into_response());
+        return Err(NotAnUpgrade::Headers);
     }
-    if request.headers.get(SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
-        return Err((StatusCode::UPGRADE_REQUIRED, [(SEC_WEBSOCKET_VERSION, "13")], "unsupported WebSocket version").into_response());
+    if request
+        .headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return Err(NotAnUpgrade::Version);
     }
-    let Some(key) = request.headers.get(SEC_WEBSOCKET_KEY) else {
-        return Err((StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key").into_response());
-    };
-    let accept = derive_accept_key(key.as_bytes());
-    HeaderValue::try_from(accept).map_err(|_| StatusCode::BAD_REQUEST.into_response())
+    let key = request
+        .headers
+        .get(SEC_WEBSOCKET_KEY)
+        .ok_or(NotAnUpgrade::Key)?;
+    HeaderValue::try_from(derive_accept_key(key.as_bytes())).map_err(|_| NotAnUpgrade::Key)
 }
 
 /// The 101 answer, selecting `protocol` when the client offered it.
@@ -77,8 +119,16 @@ mod tests {
     #[test]
     fn non_upgrades_are_refused_before_auth() {
         let status = |method, skip: usize| {
-            let headers: Vec<_> = UPGRADE_HEADERS.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| *h).collect();
-            accept_key(&parts(method, &headers)).unwrap_err().status()
+            let headers: Vec<_> = UPGRADE_HEADERS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, h)| *h)
+                .collect();
+            accept_key(&parts(method, &headers))
+                .unwrap_err()
+                .into_response()
+                .status()
         };
         assert_eq!(status("POST", 9), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(status("GET", 0), StatusCode::UPGRADE_REQUIRED);

@@ -109,7 +109,9 @@ pub struct ReadmeDoctests;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use auth::{Anonymous, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth};
+pub use auth::{
+    Anonymous, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth,
+};
 pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};
 pub use cx::{ConnectionId, Cx};
@@ -126,7 +128,7 @@ pub use store::Tokens;
 /// Everything a consumer's module needs: `use sockwarden::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuthUser, CloseCode, Connect, Consumer, Cx, Disconnect, Error, Rejection, RouterExt, consumer,
-        requires_auth,
+        AuthUser, CloseCode, Connect, Consumer, Cx, Disconnect, Error, Rejection, RouterExt,
+        consumer, requires_auth,
     };
 }

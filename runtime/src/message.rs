@@ -52,7 +52,9 @@ pub enum DecodeError {
 impl<T: DeserializeOwned + Send + 'static> Inbound for T {
     fn decode(frame: Frame) -> Result<Self, DecodeError> {
         match frame {
-            Frame::Text(text) => serde_json::from_str(&text).map_err(|error| DecodeError::Invalid(error.to_string())),
+            Frame::Text(text) => {
+                serde_json::from_str(&text).map_err(|error| DecodeError::Invalid(error.to_string()))
+            }
             Frame::Binary(_) => Err(DecodeError::Unsupported),
         }
     }

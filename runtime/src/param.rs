@@ -79,7 +79,9 @@ macro_rules! from_str_params {
     )*};
 }
 
-from_str_params!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, bool, char);
+from_str_params!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, bool, char
+);
 
 #[cfg(test)]
 mod tests {
@@ -90,6 +92,9 @@ mod tests {
         assert_eq!(u16::from_param(Some("8080")), Ok(8080));
         assert_eq!(u8::from_param(Some("300")), Err(ParamError::Invalid));
         assert_eq!(i32::from_param(None), Err(ParamError::Missing));
-        assert_eq!(Option::<i32>::from_param(Some("x")), Err(ParamError::Invalid));
+        assert_eq!(
+            Option::<i32>::from_param(Some("x")),
+            Err(ParamError::Invalid)
+        );
     }
 }

@@ -49,7 +49,9 @@ impl RejectKind {
     pub const fn status(self) -> StatusCode {
         match self {
             RejectKind::BadRequest => StatusCode::BAD_REQUEST,
-            RejectKind::NotAuthenticated | RejectKind::CredentialExpired => StatusCode::UNAUTHORIZED,
+            RejectKind::NotAuthenticated | RejectKind::CredentialExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             RejectKind::Forbidden | RejectKind::Policy => StatusCode::FORBIDDEN,
             RejectKind::NotFound => StatusCode::NOT_FOUND,
             RejectKind::TooMany => StatusCode::TOO_MANY_REQUESTS,
@@ -115,7 +117,11 @@ pub struct Rejection {
 impl Rejection {
     /// A rejection of any kind.
     pub fn new(kind: RejectKind, reason: impl Into<Cow<'static, str>>) -> Rejection {
-        Rejection { kind, reason: reason.into(), challenge: None }
+        Rejection {
+            kind,
+            reason: reason.into(),
+            challenge: None,
+        }
     }
 
     /// 400 / 4400.
@@ -193,9 +199,10 @@ impl IntoResponse for Rejection {
         });
         let mut response = (self.kind.status(), axum::Json(body)).into_response();
         if let Some(challenge) = self.challenge {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         response
     }

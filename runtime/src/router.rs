@@ -102,7 +102,7 @@ where
     let (mut parts, _body) = request.into_parts();
     let accept = match handshake::accept_key(&parts) {
         Ok(accept) => accept,
-        Err(response) => return response,
+        Err(not_an_upgrade) => return not_an_upgrade.into_response(),
     };
     let protocol = selected_protocol::<C>(&parts);
     let refuse = |rejection: Rejection, carrier: Option<Carrier>, parts: &mut Parts| {
@@ -125,7 +125,13 @@ where
     {
         Ok(Ok(identity)) => identity,
         Ok(Err(rejection)) => return refuse(rejection, None, &mut parts),
-        Err(_elapsed) => return refuse(Rejection::unavailable("authentication timed out"), None, &mut parts),
+        Err(_elapsed) => {
+            return refuse(
+                Rejection::unavailable("authentication timed out"),
+                None,
+                &mut parts,
+            );
+        }
     };
     let (user, carrier) = match identity {
         Identity::User { user, carrier } => (Some(user), Some(carrier)),
@@ -138,8 +144,17 @@ where
     };
 
     let params = match RawPathParams::from_request_parts(&mut parts, &state).await {
-        Ok(params) => params.iter().map(|(key, value)| (key.into(), value.into())).collect(),
-        Err(_) => return refuse(Rejection::bad_request("invalid path parameter"), carrier, &mut parts),
+        Ok(params) => params
+            .iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect(),
+        Err(_) => {
+            return refuse(
+                Rejection::bad_request("invalid path parameter"),
+                carrier,
+                &mut parts,
+            );
+        }
     };
     let subprotocols = scope_protocols::<C>(&parts);
     let mut scope = Scope::from_facts(HandshakeFacts {
@@ -149,7 +164,10 @@ where
         headers: std::mem::take(&mut parts.headers),
         subprotocols,
         selected_protocol: protocol,
-        peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0),
+        peer: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0),
     });
     scope.set_user(user, carrier);
 
@@ -188,7 +206,8 @@ where
 /// token) even when the answer is a refusal by close frame.
 fn selected_protocol<C: Endpoint>(request: &Parts) -> Option<&'static str> {
     let marker = C::SPEC.carriers.protocol_marker;
-    let offered = C::Auth::TOKEN_CARRIERS && offered_protocols(request).any(|protocol| protocol == marker);
+    let offered =
+        C::Auth::TOKEN_CARRIERS && offered_protocols(request).any(|protocol| protocol == marker);
     offered.then_some(marker)
 }
 

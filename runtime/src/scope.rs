@@ -52,7 +52,9 @@ pub struct Scope<U> {
 impl<U: Clone> Scope<U> {
     /// A builder, for tests of code that takes a scope.
     pub fn builder(path: &str) -> ScopeBuilder<U> {
-        ScopeBuilder { scope: Scope::empty(path) }
+        ScopeBuilder {
+            scope: Scope::empty(path),
+        }
     }
 
     fn empty(path: &str) -> Scope<U> {
@@ -77,7 +79,10 @@ impl<U: Clone> Scope<U> {
 
     /// A route parameter, percent-decoded: `room` of `/ws/chat/{room}`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(key, _)| &**key == name).map(|(_, value)| &**value)
+        self.params
+            .iter()
+            .find(|(key, _)| &**key == name)
+            .map(|(_, value)| &**value)
     }
 
     /// All route parameters, in route order.
@@ -92,7 +97,9 @@ impl<U: Clone> Scope<U> {
             return None;
         }
         let query = self.query.as_deref()?;
-        form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value)
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
     }
 
     /// A request header as text; `None` when absent or not visible ASCII.
@@ -163,7 +170,8 @@ impl<U: Clone> Scope<U> {
     /// Reads a `#[query]` field.
     #[doc(hidden)]
     pub fn query_param<T: FromParam>(&self, name: &'static str) -> Result<T, Rejection> {
-        T::from_param(self.query_value(name).as_deref()).map_err(|e| e.rejection("query parameter", name))
+        T::from_param(self.query_value(name).as_deref())
+            .map_err(|e| e.rejection("query parameter", name))
     }
 
     /// Reads a `#[header("…")]` field.
@@ -181,7 +189,9 @@ impl<U: Clone> Scope<U> {
     /// Reads the `#[user]` field of a `#[requires_auth]` consumer.
     #[doc(hidden)]
     pub fn user_required(&self) -> Result<U, Rejection> {
-        self.user.clone().ok_or_else(|| Rejection::not_authenticated("authentication required"))
+        self.user
+            .clone()
+            .ok_or_else(|| Rejection::not_authenticated("authentication required"))
     }
 
     /// Reads the `Option<User>` field of a consumer that admits anonymous users.
@@ -280,7 +290,11 @@ pub(crate) struct HandshakeFacts {
 
 impl<U> Scope<U> {
     pub(crate) fn from_facts(facts: HandshakeFacts) -> Scope<U> {
-        let origin = facts.headers.get(ORIGIN).and_then(|value| value.to_str().ok()).map(Into::into);
+        let origin = facts
+            .headers
+            .get(ORIGIN)
+            .and_then(|value| value.to_str().ok())
+            .map(Into::into);
         Scope {
             path: facts.path,
             params: facts.params,

@@ -28,14 +28,20 @@ impl Consumer for Echo {
 
     async fn receive(&mut self, cx: &mut Cx<Self>, msg: EchoIn) -> Result<(), Error> {
         let EchoIn::Echo { seq, body } = msg;
-        cx.send(&json!({ "type": "echo", "seq": seq, "body": body, "user": self.user.name })).await
+        cx.send(&json!({ "type": "echo", "seq": seq, "body": body, "user": self.user.name }))
+            .await
     }
 }
 
 /// The same consumer refusing by close frame, `#[requires_auth]` written
 /// above `#[consumer]`.
 #[requires_auth]
-#[consumer(path = "/ws/echo-close", auth = "token", reject = "close", query_token = true)]
+#[consumer(
+    path = "/ws/echo-close",
+    auth = "token",
+    reject = "close",
+    query_token = true
+)]
 pub(crate) struct EchoClose {
     #[user]
     user: User,
@@ -46,7 +52,8 @@ impl Consumer for EchoClose {
 
     async fn receive(&mut self, cx: &mut Cx<Self>, msg: EchoIn) -> Result<(), Error> {
         let EchoIn::Echo { seq, body } = msg;
-        cx.send(&json!({ "type": "echo", "seq": seq, "body": body, "user": self.user.name })).await
+        cx.send(&json!({ "type": "echo", "seq": seq, "body": body, "user": self.user.name }))
+            .await
     }
 }
 
@@ -62,7 +69,11 @@ impl Consumer for Open {
     type In = serde_json::Value;
 
     async fn connect(&mut self, cx: &mut Cx<Self>) -> Connect {
-        let who = self.user.as_ref().map_or("anonymous", |user| &user.name).to_owned();
+        let who = self
+            .user
+            .as_ref()
+            .map_or("anonymous", |user| &user.name)
+            .to_owned();
         match cx.send(&json!({ "type": "hello", "user": who })).await {
             Ok(()) => Connect::Accept,
             Err(_) => Connect::Reject(Rejection::server_error("could not greet")),
@@ -75,7 +86,12 @@ impl Consumer for Open {
 }
 
 /// Raw text and binary, echoed unchanged; a 1 KiB message limit.
-#[consumer(path = "/ws/raw", auth = "token", query_token = true, max_message_size = 1024)]
+#[consumer(
+    path = "/ws/raw",
+    auth = "token",
+    query_token = true,
+    max_message_size = 1024
+)]
 #[requires_auth]
 pub(crate) struct Raw {
     #[user]
@@ -88,11 +104,18 @@ impl Consumer for Raw {
     async fn receive(&mut self, cx: &mut Cx<Self>, msg: Frame) -> Result<(), Error> {
         match msg {
             Frame::Text(text) if text == "close please" => {
-                cx.close(CloseCode::new(4000).expect("an application code"), "as you wish");
+                cx.close(
+                    CloseCode::new(4000).expect("an application code"),
+                    "as you wish",
+                );
                 Ok(())
             }
-            Frame::Text(text) if text == "fail" => Err(std::io::Error::other("disk on fire").into()),
-            Frame::Text(text) if text == "bad request" => Err(Error::reply("that was a bad request")),
+            Frame::Text(text) if text == "fail" => {
+                Err(std::io::Error::other("disk on fire").into())
+            }
+            Frame::Text(text) if text == "bad request" => {
+                Err(Error::reply("that was a bad request"))
+            }
             Frame::Text(text) => cx.send_text(text).await,
             Frame::Binary(bytes) => cx.send_binary(bytes).await,
         }

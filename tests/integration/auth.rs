@@ -11,15 +11,27 @@ use crate::apps::app;
 async fn every_carrier_is_accepted() {
     let addr = serve(app()).await;
 
-    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "Token tok-1")]).await.accepted();
+    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "Token tok-1")])
+        .await
+        .accepted();
     assert_eq!(echo(&mut ws, 1, "header").await["user"], "user1");
 
-    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "bearer tok-2")]).await.accepted();
+    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "bearer tok-2")])
+        .await
+        .accepted();
     assert_eq!(echo(&mut ws, 2, "bearer, any case").await["user"], "user2");
 
-    let (mut ws, headers) =
-        connect(addr, "/ws/echo", &[("sec-websocket-protocol", "bearer, tok-3")]).await.accepted();
-    assert_eq!(headers["sec-websocket-protocol"], "bearer", "only the marker is echoed");
+    let (mut ws, headers) = connect(
+        addr,
+        "/ws/echo",
+        &[("sec-websocket-protocol", "bearer, tok-3")],
+    )
+    .await
+    .accepted();
+    assert_eq!(
+        headers["sec-websocket-protocol"], "bearer",
+        "only the marker is echoed"
+    );
     assert_eq!(echo(&mut ws, 3, "subprotocol").await["user"], "user3");
 
     let (mut ws, _) = connect(addr, "/ws/echo?token=tok-0", &[]).await.accepted();
@@ -29,9 +41,14 @@ async fn every_carrier_is_accepted() {
 #[tokio::test]
 async fn the_echo_answers_the_benchmark_protocol() {
     let addr = serve(app()).await;
-    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "Token tok-1")]).await.accepted();
+    let (mut ws, _) = connect(addr, "/ws/echo", &[("authorization", "Token tok-1")])
+        .await
+        .accepted();
     let reply = echo(&mut ws, 42, "hé 🦀").await;
-    assert_eq!(reply, serde_json::json!({ "type": "echo", "seq": 42, "body": "hé 🦀", "user": "user1" }));
+    assert_eq!(
+        reply,
+        serde_json::json!({ "type": "echo", "seq": 42, "body": "hé 🦀", "user": "user1" })
+    );
 }
 
 /// Asserts an HTTP refusal: status, JSON error body, challenge.
@@ -67,13 +84,29 @@ async fn bad_credentials_are_refused_with_401_before_the_upgrade() {
         ("/ws/echo?token=nope", &[]),
         // A bad credential in a present carrier never falls back to a later one.
         ("/ws/echo?token=tok-1", &[("authorization", "Token nope")]),
-        ("/ws/echo?token=tok-1", &[("sec-websocket-protocol", "bearer, nope")]),
-        ("/ws/echo", &[("authorization", "Token nope"), ("sec-websocket-protocol", "bearer, tok-1")]),
+        (
+            "/ws/echo?token=tok-1",
+            &[("sec-websocket-protocol", "bearer, nope")],
+        ),
+        (
+            "/ws/echo",
+            &[
+                ("authorization", "Token nope"),
+                ("sec-websocket-protocol", "bearer, tok-1"),
+            ],
+        ),
     ];
     for (path, headers) in cases {
-        let body = assert_refused(connect(addr, path, headers).await, StatusCode::UNAUTHORIZED, "not_authenticated");
+        let body = assert_refused(
+            connect(addr, path, headers).await,
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+        );
         let reason = body["reason"].as_str().unwrap();
-        assert!(!reason.contains("nope") && !reason.contains("xxx"), "the reason quotes the credential: {reason}");
+        assert!(
+            !reason.contains("nope") && !reason.contains("xxx"),
+            "the reason quotes the credential: {reason}"
+        );
     }
 }
 
@@ -91,7 +124,9 @@ async fn without_requires_auth_anonymous_gets_in_and_invalid_does_not() {
     let (mut ws, _) = connect(addr, "/ws/open", &[]).await.accepted();
     assert_eq!(next_json(&mut ws).await["user"], "anonymous");
 
-    let (mut ws, _) = connect(addr, "/ws/open", &[("authorization", "Token tok-2")]).await.accepted();
+    let (mut ws, _) = connect(addr, "/ws/open", &[("authorization", "Token tok-2")])
+        .await
+        .accepted();
     assert_eq!(next_json(&mut ws).await["user"], "user2");
 
     let refused = connect(addr, "/ws/open", &[("authorization", "Token forged")]).await;
@@ -105,11 +140,17 @@ async fn close_mode_accepts_then_sends_an_error_frame_and_4401() {
         ("/ws/echo-close", &[]),
         ("/ws/echo-close", &[("authorization", "Token nope")]),
         ("/ws/echo-close?token=", &[]),
-        ("/ws/echo-close", &[("sec-websocket-protocol", "bearer, nope")]),
+        (
+            "/ws/echo-close",
+            &[("sec-websocket-protocol", "bearer, nope")],
+        ),
     ];
     for (path, headers) in cases {
         let (mut ws, response) = connect(addr, path, headers).await.accepted();
-        if headers.iter().any(|(name, _)| *name == "sec-websocket-protocol") {
+        if headers
+            .iter()
+            .any(|(name, _)| *name == "sec-websocket-protocol")
+        {
             assert_eq!(response["sec-websocket-protocol"], "bearer");
         }
         let frame = next_json(&mut ws).await;
@@ -120,7 +161,9 @@ async fn close_mode_accepts_then_sends_an_error_frame_and_4401() {
         assert_eq!(code, 4401);
         assert_eq!(reason, frame["reason"].as_str().unwrap());
     }
-    let (mut ws, _) = connect(addr, "/ws/echo-close", &[("authorization", "Token tok-1")]).await.accepted();
+    let (mut ws, _) = connect(addr, "/ws/echo-close", &[("authorization", "Token tok-1")])
+        .await
+        .accepted();
     assert_eq!(echo(&mut ws, 7, "in").await["user"], "user1");
 }
 
@@ -129,14 +172,22 @@ async fn connect_rejects_by_value_in_the_declared_mode() {
     let addr = serve(app()).await;
     let (mut ws, _) = connect(addr, "/ws/scope/secret/1", &[]).await.accepted();
     let frame = next_json(&mut ws).await;
-    assert_eq!((frame["error"].as_str(), frame["code"].as_u64()), (Some("forbidden"), Some(4403)));
-    assert_eq!(next_close(&mut ws).await, (4403, "this room is private".to_owned()));
+    assert_eq!(
+        (frame["error"].as_str(), frame["code"].as_u64()),
+        (Some("forbidden"), Some(4403))
+    );
+    assert_eq!(
+        next_close(&mut ws).await,
+        (4403, "this room is private".to_owned())
+    );
 }
 
 #[tokio::test]
 async fn unknown_paths_and_non_upgrades_are_refused_at_the_handshake() {
     let addr = serve(app()).await;
-    let (status, _, _) = connect(addr, "/ws/nowhere", &[("authorization", "Token tok-1")]).await.refused();
+    let (status, _, _) = connect(addr, "/ws/nowhere", &[("authorization", "Token tok-1")])
+        .await
+        .refused();
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let client = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -147,9 +198,14 @@ async fn unknown_paths_and_non_upgrades_are_refused_at_the_handshake() {
 /// Sends a plain HTTP GET (no upgrade) and returns the raw response head.
 async fn plain_get(mut stream: tokio::net::TcpStream, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token tok-1\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token tok-1\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
-    tokio::time::timeout(sockwarden_tests::WAIT, stream.read_to_string(&mut response)).await.unwrap().unwrap();
+    tokio::time::timeout(sockwarden_tests::WAIT, stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
     response
 }

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use sockwarden::prelude::*;
 use sockwarden::Tokens;
+use sockwarden::prelude::*;
 use sockwarden::store::{Blocking, BlockingTokenStore, StoreError, TokenStore};
 use sockwarden_tests::{User, connect, connect_with_token, echo, next_close, next_json, serve};
 use tokio_tungstenite::tungstenite::http::StatusCode;
@@ -22,7 +22,9 @@ impl BlockingTokenStore for SlowDb {
     type User = User;
     fn lookup(&self, token: &str) -> Result<Option<User>, StoreError> {
         std::thread::sleep(LOOKUP);
-        Ok(token.strip_prefix("tok-").map(|n| User::named(&format!("user{n}"))))
+        Ok(token
+            .strip_prefix("tok-")
+            .map(|n| User::named(&format!("user{n}"))))
     }
 }
 
@@ -59,7 +61,11 @@ async fn slowest_echo_during_lookups(tokens: Tokens<User>) -> Duration {
     let addr = serve(Router::new().consumer::<SlowEcho>().with_state(tokens)).await;
     let mut open = connect_with_token(addr, "/ws/echo", "tok-1").await;
     let handshakes: Vec<_> = (2..5)
-        .map(|n| tokio::spawn(async move { connect_with_token(addr, "/ws/echo", &format!("tok-{n}")).await }))
+        .map(|n| {
+            tokio::spawn(
+                async move { connect_with_token(addr, "/ws/echo", &format!("tok-{n}")).await },
+            )
+        })
         .collect();
     // Echo for longer than one lookup takes, while the handshakes look up.
     let window = Instant::now();
@@ -81,14 +87,20 @@ async fn slowest_echo_during_lookups(tokens: Tokens<User>) -> Duration {
 #[tokio::test]
 async fn a_blocking_store_behind_the_adapter_does_not_delay_open_connections() {
     let slowest = slowest_echo_during_lookups(Tokens::new(Blocking::new(SlowDb))).await;
-    assert!(slowest < LOOKUP / 2, "an echo waited {slowest:?} behind token lookups");
+    assert!(
+        slowest < LOOKUP / 2,
+        "an echo waited {slowest:?} behind token lookups"
+    );
 }
 
 #[tokio::test]
 async fn the_same_store_without_the_adapter_would_stall_them() {
     // Shows that the test above can fail: the one difference is the adapter.
     let slowest = slowest_echo_during_lookups(Tokens::new(SlowDbOnTheRuntime)).await;
-    assert!(slowest >= LOOKUP / 2, "expected a stall, the slowest echo took {slowest:?}");
+    assert!(
+        slowest >= LOOKUP / 2,
+        "expected a stall, the slowest echo took {slowest:?}"
+    );
 }
 
 /// A store that never answers.
@@ -108,7 +120,12 @@ struct StuckHttp {
     _user: User,
 }
 
-#[consumer(path = "/ws/close", auth = "token", auth_timeout = "200ms", reject = "close")]
+#[consumer(
+    path = "/ws/close",
+    auth = "token",
+    auth_timeout = "200ms",
+    reject = "close"
+)]
 #[requires_auth]
 struct StuckClose {
     #[user]
@@ -131,7 +148,10 @@ impl Consumer for StuckClose {
 
 #[tokio::test]
 async fn a_lookup_past_the_auth_timeout_is_refused_not_left_hanging() {
-    let app = Router::new().consumer::<StuckHttp>().consumer::<StuckClose>().with_state(Tokens::new(Stuck));
+    let app = Router::new()
+        .consumer::<StuckHttp>()
+        .consumer::<StuckClose>()
+        .with_state(Tokens::new(Stuck));
     let addr = serve(app).await;
     let auth = [("authorization", "Token tok-1")];
 

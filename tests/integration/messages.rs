@@ -9,7 +9,9 @@ use futures_util::SinkExt;
 use serde_json::json;
 use sockwarden::prelude::*;
 use sockwarden::{Frame, Tokens};
-use sockwarden_tests::{User, connect_with_token, echo, next, next_close, next_json, send_json, serve};
+use sockwarden_tests::{
+    User, connect_with_token, echo, next, next_close, next_json, send_json, serve,
+};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
@@ -19,11 +21,22 @@ use crate::apps::{app, token_store};
 async fn text_that_is_not_the_expected_json_gets_an_error_frame_and_the_connection_stays_open() {
     let addr = serve(app()).await;
     let mut ws = connect_with_token(addr, "/ws/echo", "tok-1").await;
-    for bad in ["not json", "{\"type\":\"other\"}", "{\"type\":\"echo\",\"seq\":\"x\"}", ""] {
+    for bad in [
+        "not json",
+        "{\"type\":\"other\"}",
+        "{\"type\":\"echo\",\"seq\":\"x\"}",
+        "",
+    ] {
         ws.send(Message::text(bad)).await.unwrap();
         let frame = next_json(&mut ws).await;
         assert_eq!(frame["type"], "error", "for {bad:?}");
-        assert!(frame["error"].as_str().unwrap().starts_with("invalid message"), "{frame}");
+        assert!(
+            frame["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid message"),
+            "{frame}"
+        );
     }
     assert_eq!(echo(&mut ws, 1, "still here").await["body"], "still here");
 }
@@ -42,9 +55,13 @@ async fn a_binary_frame_to_a_json_consumer_closes_with_1003() {
 async fn raw_consumers_get_text_and_binary_unchanged() {
     let addr = serve(app()).await;
     let mut ws = connect_with_token(addr, "/ws/raw", "tok-1").await;
-    ws.send(Message::text("plain text, not JSON")).await.unwrap();
+    ws.send(Message::text("plain text, not JSON"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await, Message::text("plain text, not JSON"));
-    ws.send(Message::binary(vec![0, 159, 146, 150])).await.unwrap();
+    ws.send(Message::binary(vec![0, 159, 146, 150]))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await, Message::binary(vec![0, 159, 146, 150]));
 }
 
@@ -53,7 +70,11 @@ async fn a_message_over_the_limit_closes_with_1009() {
     let addr = serve(app()).await;
     let mut ws = connect_with_token(addr, "/ws/raw", "tok-1").await;
     ws.send(Message::text("x".repeat(1024))).await.unwrap();
-    assert_eq!(next(&mut ws).await, Message::text("x".repeat(1024)), "exactly the limit passes");
+    assert_eq!(
+        next(&mut ws).await,
+        Message::text("x".repeat(1024)),
+        "exactly the limit passes"
+    );
     ws.send(Message::text("x".repeat(1025))).await.unwrap();
     assert_eq!(next_close(&mut ws).await.0, 1009);
 }
@@ -63,7 +84,10 @@ async fn handler_errors_reply_close_or_fail_with_their_codes() {
     let addr = serve(app()).await;
     let mut ws = connect_with_token(addr, "/ws/raw", "tok-1").await;
     ws.send(Message::text("bad request")).await.unwrap();
-    assert_eq!(next_json(&mut ws).await, json!({ "type": "error", "error": "that was a bad request" }));
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({ "type": "error", "error": "that was a bad request" })
+    );
 
     ws.send(Message::text("close please")).await.unwrap();
     assert_eq!(next_close(&mut ws).await, (4000, "as you wish".to_owned()));
@@ -72,7 +96,10 @@ async fn handler_errors_reply_close_or_fail_with_their_codes() {
     ws.send(Message::text("fail")).await.unwrap();
     let (code, reason) = next_close(&mut ws).await;
     assert_eq!(code, 1011);
-    assert!(!reason.contains("disk"), "internal errors are not shown to clients: {reason}");
+    assert!(
+        !reason.contains("disk"),
+        "internal errors are not shown to clients: {reason}"
+    );
 }
 
 static ENDINGS: Mutex<Vec<(String, Disconnect)>> = Mutex::new(Vec::new());
@@ -114,18 +141,40 @@ async fn ending(name: &str) -> Disconnect {
 
 #[tokio::test]
 async fn disconnect_runs_once_with_the_reason() {
-    let app = Router::new().consumer::<Recorded>().with_state(Tokens::new(token_store()));
+    let app = Router::new()
+        .consumer::<Recorded>()
+        .with_state(Tokens::new(token_store()));
     let addr = serve(app).await;
 
     let mut ws = connect_with_token(addr, "/ws/recorded/client-closed", "tok-1").await;
-    ws.close(Some(CloseFrame { code: 4321.into(), reason: "leaving".into() })).await.unwrap();
-    assert!(matches!(next(&mut ws).await, Message::Close(_)), "the server answers the close");
-    assert_eq!(ending("client-closed").await, Disconnect::Client { code: 4321, reason: "leaving".into() });
+    ws.close(Some(CloseFrame {
+        code: 4321.into(),
+        reason: "leaving".into(),
+    }))
+    .await
+    .unwrap();
+    assert!(
+        matches!(next(&mut ws).await, Message::Close(_)),
+        "the server answers the close"
+    );
+    assert_eq!(
+        ending("client-closed").await,
+        Disconnect::Client {
+            code: 4321,
+            reason: "leaving".into()
+        }
+    );
 
     let mut ws = connect_with_token(addr, "/ws/recorded/server-closed", "tok-1").await;
     send_json(&mut ws, &json!("bye")).await;
     assert_eq!(next_close(&mut ws).await, (1000, "bye to you".to_owned()));
-    assert_eq!(ending("server-closed").await, Disconnect::Server { code: 1000, reason: "bye to you".into() });
+    assert_eq!(
+        ending("server-closed").await,
+        Disconnect::Server {
+            code: 1000,
+            reason: "bye to you".into()
+        }
+    );
 
     let ws = connect_with_token(addr, "/ws/recorded/dropped", "tok-1").await;
     drop(ws);
@@ -133,7 +182,11 @@ async fn disconnect_runs_once_with_the_reason() {
 
     let endings = ENDINGS.lock().unwrap();
     for name in ["client-closed", "server-closed", "dropped"] {
-        assert_eq!(endings.iter().filter(|(n, _)| n == name).count(), 1, "{name}");
+        assert_eq!(
+            endings.iter().filter(|(n, _)| n == name).count(),
+            1,
+            "{name}"
+        );
     }
 }
 
@@ -161,7 +214,9 @@ impl Consumer for Greeter {
 #[tokio::test]
 async fn messages_sent_in_connect_arrive_first_and_in_order() {
     let addr = serve(Router::new().consumer::<Greeter>()).await;
-    let (mut ws, _) = sockwarden_tests::connect(addr, "/ws/greeter", &[]).await.accepted();
+    let (mut ws, _) = sockwarden_tests::connect(addr, "/ws/greeter", &[])
+        .await
+        .accepted();
     for n in 1..=3 {
         assert_eq!(next_json(&mut ws).await, json!({ "greeting": n }));
     }

@@ -17,7 +17,10 @@ async fn fields_are_filled_from_the_handshake() {
     ];
     let path = "/ws/scope/lobby%20one/42?page=3&q=hello%20world&token=should-stay-hidden";
     let (mut ws, response) = connect(addr, path, &headers).await.accepted();
-    assert!(!response.contains_key("sec-websocket-protocol"), "no protocol was declared");
+    assert!(
+        !response.contains_key("sec-websocket-protocol"),
+        "no protocol was declared"
+    );
     let report = next_json(&mut ws).await;
     assert_eq!(
         report,
@@ -28,7 +31,11 @@ async fn fields_are_filled_from_the_handshake() {
         })
     );
     send_json(&mut ws, &json!({})).await;
-    assert_eq!(next_json(&mut ws).await, json!({ "counted": 1 }), "unmarked fields are consumer state");
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({ "counted": 1 }),
+        "unmarked fields are consumer state"
+    );
 }
 
 #[tokio::test]
@@ -44,7 +51,10 @@ async fn optional_fields_may_be_absent() {
 #[tokio::test]
 async fn a_field_that_does_not_parse_refuses_the_handshake() {
     let addr = serve(app()).await;
-    for path in ["/ws/scope/lobby/not-a-number", "/ws/scope/lobby/1?page=many"] {
+    for path in [
+        "/ws/scope/lobby/not-a-number",
+        "/ws/scope/lobby/1?page=many",
+    ] {
         let (mut ws, _) = connect(addr, path, &[]).await.accepted();
         let frame = next_json(&mut ws).await;
         assert_eq!(frame["error"], "bad_request", "{path}");

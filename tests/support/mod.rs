@@ -30,7 +30,9 @@ pub struct User {
 impl User {
     /// A user called `name`.
     pub fn named(name: &str) -> User {
-        User { name: name.to_owned() }
+        User {
+            name: name.to_owned(),
+        }
     }
 }
 
@@ -43,12 +45,17 @@ impl sockwarden::AuthUser for User {
 
 /// Serves `app` on `127.0.0.1` at a free port, for the rest of the test.
 pub async fn serve(app: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     addr
 }
@@ -82,7 +89,9 @@ impl Handshake {
 
 /// Opens a WebSocket to `path` (with its query) with extra request headers.
 pub async fn connect(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Handshake {
-    let mut request = format!("ws://{addr}{path}").into_client_request().expect("request");
+    let mut request = format!("ws://{addr}{path}")
+        .into_client_request()
+        .expect("request");
     for (name, value) in headers {
         request.headers_mut().append(
             HeaderName::try_from(*name).expect("header name"),
@@ -93,7 +102,12 @@ pub async fn connect(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> 
         Err(_) => panic!("handshake to {path} timed out"),
         Ok(Ok((ws, response))) => Handshake::Accepted(Box::new(ws), response.headers().clone()),
         Ok(Err(WsError::Http(response))) => {
-            let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default()
+                .into_owned();
             Handshake::Refused(response.status(), response.headers().clone(), body)
         }
         Ok(Err(error)) => panic!("handshake to {path} failed: {error}"),
@@ -102,7 +116,10 @@ pub async fn connect(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> 
 
 /// Opens a WebSocket with `Authorization: Token <token>`, expecting 101.
 pub async fn connect_with_token(addr: SocketAddr, path: &str, token: &str) -> Ws {
-    connect(addr, path, &[("authorization", &format!("Token {token}"))]).await.accepted().0
+    connect(addr, path, &[("authorization", &format!("Token {token}"))])
+        .await
+        .accepted()
+        .0
 }
 
 /// The next message from the server, failing the test after [`WAIT`].
@@ -138,11 +155,17 @@ pub async fn next_close(ws: &mut Ws) -> (u16, String) {
 
 /// Sends a JSON text frame.
 pub async fn send_json(ws: &mut Ws, value: &Value) {
-    ws.send(Message::text(value.to_string())).await.expect("send");
+    ws.send(Message::text(value.to_string()))
+        .await
+        .expect("send");
 }
 
 /// Sends an echo request of the benchmark protocol and returns the reply.
 pub async fn echo(ws: &mut Ws, seq: u64, body: &str) -> Value {
-    send_json(ws, &serde_json::json!({ "type": "echo", "seq": seq, "body": body })).await;
+    send_json(
+        ws,
+        &serde_json::json!({ "type": "echo", "seq": seq, "body": body }),
+    )
+    .await;
     next_json(ws).await
 }

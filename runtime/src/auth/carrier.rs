@@ -76,10 +76,15 @@ pub(crate) fn find_token<'r>(
         if authorization.next().is_some() {
             return Err(malformed(Carrier::Header, "repeated Authorization header"));
         }
-        let value = value.to_str().map_err(|_| malformed(Carrier::Header, "malformed token"))?;
+        let value = value
+            .to_str()
+            .map_err(|_| malformed(Carrier::Header, "malformed token"))?;
         let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("token") && !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(malformed(Carrier::Header, "unsupported authorization scheme"));
+            return Err(malformed(
+                Carrier::Header,
+                "unsupported authorization scheme",
+            ));
         }
         return checked(token.trim_matches(' '), Carrier::Header);
     }
@@ -95,7 +100,8 @@ pub(crate) fn find_token<'r>(
 
     if spec.carriers.query {
         let query = request.uri.query().unwrap_or("");
-        let mut tokens = form_urlencoded::parse(query.as_bytes()).filter(|(key, _)| key == QUERY_TOKEN);
+        let mut tokens =
+            form_urlencoded::parse(query.as_bytes()).filter(|(key, _)| key == QUERY_TOKEN);
         if let Some((_, token)) = tokens.next() {
             if tokens.next().is_some() {
                 return Err(malformed(Carrier::Query, "repeated token parameter"));
@@ -104,7 +110,9 @@ pub(crate) fn find_token<'r>(
             // need an owned copy, and tokens are URL-safe, so it is refused.
             return match token {
                 std::borrow::Cow::Borrowed(token) => checked(token, Carrier::Query),
-                std::borrow::Cow::Owned(_) => Err(malformed(Carrier::Query, "percent-encoded token")),
+                std::borrow::Cow::Owned(_) => {
+                    Err(malformed(Carrier::Query, "percent-encoded token"))
+                }
             };
         }
     }
@@ -147,23 +155,44 @@ mod tests {
     #[test]
     fn every_carrier_is_read() {
         let found = |t: &str, c| Ok(Some((t.to_owned(), c)));
-        assert_eq!(token("/ws", &[("authorization", "Token abc")]), found("abc", Carrier::Header));
-        assert_eq!(token("/ws", &[("authorization", "bEaReR abc")]), found("abc", Carrier::Header));
+        assert_eq!(
+            token("/ws", &[("authorization", "Token abc")]),
+            found("abc", Carrier::Header)
+        );
+        assert_eq!(
+            token("/ws", &[("authorization", "bEaReR abc")]),
+            found("abc", Carrier::Header)
+        );
         assert_eq!(
             token("/ws", &[("sec-websocket-protocol", "bearer, abc")]),
             found("abc", Carrier::Subprotocol)
         );
         assert_eq!(
-            token("/ws", &[("sec-websocket-protocol", "chat"), ("sec-websocket-protocol", "bearer,abc")]),
+            token(
+                "/ws",
+                &[
+                    ("sec-websocket-protocol", "chat"),
+                    ("sec-websocket-protocol", "bearer,abc")
+                ]
+            ),
             found("abc", Carrier::Subprotocol)
         );
-        assert_eq!(token("/ws?a=1&token=abc", &[]), found("abc", Carrier::Query));
+        assert_eq!(
+            token("/ws?a=1&token=abc", &[]),
+            found("abc", Carrier::Query)
+        );
         assert_eq!(token("/ws", &[]), Ok(None));
     }
 
     #[test]
     fn the_first_present_carrier_decides() {
-        let header_wins = token("/ws?token=q", &[("authorization", "Token h"), ("sec-websocket-protocol", "bearer, p")]);
+        let header_wins = token(
+            "/ws?token=q",
+            &[
+                ("authorization", "Token h"),
+                ("sec-websocket-protocol", "bearer, p"),
+            ],
+        );
         assert_eq!(header_wins.unwrap().unwrap().1, Carrier::Header);
         // A broken header is refused even though a good query token follows.
         let refused = token("/ws?token=good", &[("authorization", "Token ")]).unwrap_err();
@@ -176,12 +205,18 @@ mod tests {
             token("/ws", &[("authorization", "Basic dXNlcjpwdw==")]),
             token("/ws", &[("authorization", "Token")]),
             token("/ws", &[("authorization", "Token a b")]),
-            token("/ws", &[("authorization", "Token x"), ("authorization", "Token y")]),
+            token(
+                "/ws",
+                &[("authorization", "Token x"), ("authorization", "Token y")],
+            ),
             token("/ws", &[("sec-websocket-protocol", "bearer")]),
             token("/ws?token=", &[]),
             token("/ws?token=a&token=b", &[]),
             token("/ws?token=a%20b", &[]),
-            token("/ws", &[("authorization", &format!("Token {}", "x".repeat(5000)))]),
+            token(
+                "/ws",
+                &[("authorization", &format!("Token {}", "x".repeat(5000)))],
+            ),
         ];
         for refusal in refusals {
             let rejection = refusal.unwrap_err();
@@ -192,7 +227,10 @@ mod tests {
 
     #[test]
     fn a_lone_token_offered_as_subprotocol_is_not_a_credential() {
-        assert_eq!(token("/ws", &[("sec-websocket-protocol", "tok-1")]), Ok(None));
+        assert_eq!(
+            token("/ws", &[("sec-websocket-protocol", "tok-1")]),
+            Ok(None)
+        );
     }
 
     #[test]

@@ -37,7 +37,11 @@ impl Authenticate for NoAuth {
     type State = NoState;
     const SCHEME: &'static str = "none";
 
-    async fn authenticate(_: &NoState, _: &Parts, _: &Spec) -> Result<Identity<Anonymous>, Rejection> {
+    async fn authenticate(
+        _: &NoState,
+        _: &Parts,
+        _: &Spec,
+    ) -> Result<Identity<Anonymous>, Rejection> {
         Ok(Identity::Anonymous)
     }
 }

@@ -24,14 +24,20 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
     const SCHEME: &'static str = "token";
     const TOKEN_CARRIERS: bool = true;
 
-    async fn authenticate(tokens: &Tokens<U>, request: &Parts, spec: &Spec) -> Result<Identity<U>, Rejection> {
+    async fn authenticate(
+        tokens: &Tokens<U>,
+        request: &Parts,
+        spec: &Spec,
+    ) -> Result<Identity<U>, Rejection> {
         let Some((token, carrier)) = find_token(request, spec)? else {
             return Ok(Identity::Anonymous);
         };
         match tokens.lookup(token).await {
             Ok(Some(user)) => Ok(Identity::User { user, carrier }),
-            Ok(None) => Err(Rejection::not_authenticated(format!("unknown token in the {carrier} carrier"))
-                .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)),
+            Ok(None) => Err(Rejection::not_authenticated(format!(
+                "unknown token in the {carrier} carrier"
+            ))
+            .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)),
             Err(error) => {
                 tracing::error!(%error, "token store failed");
                 Err(Rejection::unavailable("the token store is unavailable"))

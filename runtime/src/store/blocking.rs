@@ -55,7 +55,9 @@ pub struct Blocking<S> {
 impl<S: BlockingTokenStore> Blocking<S> {
     /// Wraps a blocking store.
     pub fn new(store: S) -> Self {
-        Blocking { store: Arc::new(store) }
+        Blocking {
+            store: Arc::new(store),
+        }
     }
 }
 
@@ -73,7 +75,9 @@ impl<S: BlockingTokenStore> TokenStore for Blocking<S> {
 
 impl<S> Clone for Blocking<S> {
     fn clone(&self) -> Self {
-        Blocking { store: Arc::clone(&self.store) }
+        Blocking {
+            store: Arc::clone(&self.store),
+        }
     }
 }
 

@@ -35,7 +35,9 @@ pub struct MemoryTokenStore<U> {
 impl<U: AuthUser> MemoryTokenStore<U> {
     /// An empty store.
     pub fn new() -> Self {
-        MemoryTokenStore { tokens: Arc::default() }
+        MemoryTokenStore {
+            tokens: Arc::default(),
+        }
     }
 
     /// Issues `token` to `user`, replacing any earlier holder of the token.
@@ -45,7 +47,11 @@ impl<U: AuthUser> MemoryTokenStore<U> {
 
     /// The user of `token`.
     pub fn get(&self, token: &str) -> Option<U> {
-        self.tokens.read().unwrap_or_else(PoisonError::into_inner).get(&token_digest(token)).cloned()
+        self.tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&token_digest(token))
+            .cloned()
     }
 
     /// Revokes `token`; `false` when it was unknown.
@@ -63,7 +69,10 @@ impl<U: AuthUser> MemoryTokenStore<U> {
 
     /// How many tokens the store holds.
     pub fn len(&self) -> usize {
-        self.tokens.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Whether the store holds no token.
@@ -94,7 +103,9 @@ impl<U: AuthUser> Default for MemoryTokenStore<U> {
 
 impl<U> Clone for MemoryTokenStore<U> {
     fn clone(&self) -> Self {
-        MemoryTokenStore { tokens: Arc::clone(&self.tokens) }
+        MemoryTokenStore {
+            tokens: Arc::clone(&self.tokens),
+        }
     }
 }
 

@@ -64,7 +64,10 @@ pub trait TokenStore: Send + Sync + 'static {
     ///
     /// A store that cannot answer (its database is down) returns an error;
     /// the handshake is then refused with 503 (close 1013).
-    fn lookup(&self, token: &str) -> impl Future<Output = Result<Option<Self::User>, StoreError>> + Send;
+    fn lookup(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<Self::User>, StoreError>> + Send;
 }
 
 /// The app's token store, as consumers with `auth = "token"` see it: provide
@@ -92,7 +95,9 @@ pub struct Tokens<U> {
 impl<U: AuthUser> Tokens<U> {
     /// Wraps a store.
     pub fn new(store: impl TokenStore<User = U>) -> Tokens<U> {
-        Tokens { store: Arc::new(store) }
+        Tokens {
+            store: Arc::new(store),
+        }
     }
 
     /// Looks a token up.
@@ -107,7 +112,9 @@ impl<U: AuthUser> Tokens<U> {
 
 impl<U> Clone for Tokens<U> {
     fn clone(&self) -> Self {
-        Tokens { store: Arc::clone(&self.store) }
+        Tokens {
+            store: Arc::clone(&self.store),
+        }
     }
 }
 

@@ -34,7 +34,8 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sockwarden_tokens (
 const CREATE_INDEX: &str =
     "CREATE INDEX IF NOT EXISTS sockwarden_tokens_user_id ON sockwarden_tokens (user_id)";
 
-const UPSERT: &str = "INSERT INTO sockwarden_tokens (digest, user_id, user_json, created_at, expires_at)
+const UPSERT: &str =
+    "INSERT INTO sockwarden_tokens (digest, user_id, user_json, created_at, expires_at)
     VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (digest) DO UPDATE SET
         user_id = excluded.user_id,
@@ -153,7 +154,11 @@ impl<U: AuthUser + Serialize + DeserializeOwned> SqliteTokenStore<U> {
                 .await
         } else {
             SqlitePoolOptions::new()
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal).busy_timeout(BUSY_TIMEOUT))
+                .connect_with(
+                    options
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .busy_timeout(BUSY_TIMEOUT),
+                )
                 .await
         }
         .map_err(StoreError::new)?;
@@ -193,9 +198,18 @@ impl<U: AuthUser + Serialize + DeserializeOwned> SqliteTokenStore<U> {
     ///
     /// A table that cannot be created.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        sqlx::query(CREATE_TABLE).execute(&pool).await.map_err(StoreError::new)?;
-        sqlx::query(CREATE_INDEX).execute(&pool).await.map_err(StoreError::new)?;
-        Ok(SqliteTokenStore { pool, user: PhantomData })
+        sqlx::query(CREATE_TABLE)
+            .execute(&pool)
+            .await
+            .map_err(StoreError::new)?;
+        sqlx::query(CREATE_INDEX)
+            .execute(&pool)
+            .await
+            .map_err(StoreError::new)?;
+        Ok(SqliteTokenStore {
+            pool,
+            user: PhantomData,
+        })
     }
 
     /// Issues `token` to `user`, replacing any earlier holder of the token;
@@ -250,8 +264,14 @@ impl<U: AuthUser + Serialize + DeserializeOwned> SqliteTokenStore<U> {
     /// # Errors
     ///
     /// As [`insert`](Self::insert).
-    pub async fn insert_expiring(&self, token: &str, user: &U, expires_at: SystemTime) -> Result<(), StoreError> {
-        self.upsert(token, user, Some(unix_seconds(expires_at))).await
+    pub async fn insert_expiring(
+        &self,
+        token: &str,
+        user: &U,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
+        self.upsert(token, user, Some(unix_seconds(expires_at)))
+            .await
     }
 
     /// Revokes `token`; `false` when it was unknown.
@@ -374,10 +394,16 @@ impl<U: AuthUser + Serialize + DeserializeOwned> SqliteTokenStore<U> {
         &self.pool
     }
 
-    async fn upsert(&self, token: &str, user: &U, expires_at: Option<i64>) -> Result<(), StoreError> {
+    async fn upsert(
+        &self,
+        token: &str,
+        user: &U,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
         check_token(token)?;
-        let user_json = serde_json::to_string(user)
-            .map_err(|error| StoreError::new(format!("user does not serialize to JSON: {error}")))?;
+        let user_json = serde_json::to_string(user).map_err(|error| {
+            StoreError::new(format!("user does not serialize to JSON: {error}"))
+        })?;
         let digest = token_digest(token);
         sqlx::query(UPSERT)
             .bind(digest.as_slice())
@@ -409,7 +435,10 @@ impl<U: AuthUser + Serialize + DeserializeOwned> TokenStore for SqliteTokenStore
 
 impl<U> Clone for SqliteTokenStore<U> {
     fn clone(&self) -> Self {
-        SqliteTokenStore { pool: self.pool.clone(), user: PhantomData }
+        SqliteTokenStore {
+            pool: self.pool.clone(),
+            user: PhantomData,
+        }
     }
 }
 
@@ -422,7 +451,10 @@ impl<U> fmt::Debug for SqliteTokenStore<U> {
 /// Whether `options` open an in-memory database. sqlx keeps that flag
 /// private, but writes it back out as `mode=memory` in the URL it rebuilds.
 fn is_in_memory(options: &SqliteConnectOptions) -> bool {
-    options.to_url_lossy().query_pairs().any(|(key, value)| key == "mode" && value == "memory")
+    options
+        .to_url_lossy()
+        .query_pairs()
+        .any(|(key, value)| key == "mode" && value == "memory")
 }
 
 // The message names no part of the token: errors end up in logs.
@@ -480,7 +512,10 @@ mod tests {
     }
 
     fn user(id: u32) -> User {
-        User { id, name: format!("user-{id}") }
+        User {
+            id,
+            name: format!("user-{id}"),
+        }
     }
 
     async fn memory() -> SqliteTokenStore<User> {
@@ -498,10 +533,19 @@ mod tests {
 
     #[test]
     fn in_memory_urls_are_recognised() {
-        for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite://?mode=memory", "sqlite://x.db?mode=memory"] {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite://x.db?mode=memory",
+        ] {
             assert!(is_in_memory(&url.parse().unwrap()), "{url}");
         }
-        for url in ["sqlite://x.db", "sqlite://x.db?mode=rwc", "sqlite:x.db?mode=ro"] {
+        for url in [
+            "sqlite://x.db",
+            "sqlite://x.db?mode=rwc",
+            "sqlite:x.db?mode=ro",
+        ] {
             assert!(!is_in_memory(&url.parse().unwrap()), "{url}");
         }
     }
@@ -511,7 +555,10 @@ mod tests {
         let store = memory().await;
         store.insert("secret-token", &user(1)).await.unwrap();
         let (digest, user_id): (Vec<u8>, String) =
-            sqlx::query_as("SELECT digest, user_id FROM sockwarden_tokens").fetch_one(store.pool()).await.unwrap();
+            sqlx::query_as("SELECT digest, user_id FROM sockwarden_tokens")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
         assert_eq!(digest, token_digest("secret-token"));
         assert_eq!(user_id, "1");
     }
@@ -520,7 +567,10 @@ mod tests {
     async fn a_row_that_no_longer_decodes_is_an_error() {
         let store = memory().await;
         store.insert("tok", &user(1)).await.unwrap();
-        sqlx::query("UPDATE sockwarden_tokens SET user_json = '{not json'").execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE sockwarden_tokens SET user_json = '{not json'")
+            .execute(store.pool())
+            .await
+            .unwrap();
         let error = store.lookup("tok").await.unwrap_err();
         assert!(error.to_string().contains("does not decode"), "{error}");
     }
@@ -528,9 +578,20 @@ mod tests {
     #[tokio::test]
     async fn oversized_and_empty_tokens_are_refused() {
         let store = memory().await;
-        assert!(store.insert(&"x".repeat(MAX_TOKEN_LEN), &user(1)).await.is_ok());
-        let error = store.insert(&"x".repeat(MAX_TOKEN_LEN + 1), &user(1)).await.unwrap_err();
-        assert!(!error.to_string().contains("xxxx"), "the token leaked into {error}");
+        assert!(
+            store
+                .insert(&"x".repeat(MAX_TOKEN_LEN), &user(1))
+                .await
+                .is_ok()
+        );
+        let error = store
+            .insert(&"x".repeat(MAX_TOKEN_LEN + 1), &user(1))
+            .await
+            .unwrap_err();
+        assert!(
+            !error.to_string().contains("xxxx"),
+            "the token leaked into {error}"
+        );
         assert!(store.insert("", &user(1)).await.is_err());
     }
 
@@ -580,13 +641,19 @@ mod tests {
             assert_eq!(task.await.unwrap(), Some(user(i)));
         }
         for i in 0..32 {
-            assert_eq!(store.lookup(&format!("tok-{i}")).await.unwrap(), Some(user(i)));
+            assert_eq!(
+                store.lookup(&format!("tok-{i}")).await.unwrap(),
+                Some(user(i))
+            );
         }
     }
 
     #[test]
     fn debug_shows_no_secrets() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let store = runtime.block_on(memory());
         assert_eq!(format!("{store:?}"), "SqliteTokenStore { .. }");
     }
