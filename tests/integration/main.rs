@@ -5,5 +5,7 @@
 mod apps;
 mod auth;
 mod blocking;
+mod expansion;
 mod messages;
 mod scope;
+mod stores;

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::ConnectOptions;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
@@ -138,14 +137,14 @@ impl<U: AuthUser + Serialize + DeserializeOwned> SqliteTokenStore<U> {
     /// cannot be created.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::new)?;
-        let pool = if is_in_memory(&options) {
+        let pool = if is_in_memory(url) {
             // An in-memory database lives only as long as some connection
             // to it is open, and each `sqlite::memory:` URL names a fresh
             // one. The pool would close idle or old connections and, with
             // the last of them, drop every token; so keep exactly one
             // connection, for as long as the pool lives. One connection
-            // costs nothing here: SQLite serializes writes anyway, and
-            // shared-cache connections would add table-lock errors.
+            // costs little: SQLite runs one writer at a time anyway, and an
+            // in-memory database answers in microseconds.
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .idle_timeout(None)
@@ -448,13 +447,18 @@ impl<U> fmt::Debug for SqliteTokenStore<U> {
     }
 }
 
-/// Whether `options` open an in-memory database. sqlx keeps that flag
-/// private, but writes it back out as `mode=memory` in the URL it rebuilds.
-fn is_in_memory(options: &SqliteConnectOptions) -> bool {
-    options
-        .to_url_lossy()
-        .query_pairs()
-        .any(|(key, value)| key == "mode" && value == "memory")
+/// Whether `url` names an in-memory database, read as sqlx reads it: the
+/// database `:memory:` or the parameter `mode=memory`. (sqlx keeps the flag
+/// it parses private, and the URL it rebuilds from its options panics for
+/// in-memory databases.)
+fn is_in_memory(url: &str) -> bool {
+    let url = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = url.split_once('?').unwrap_or((url, ""));
+    database == ":memory:"
+        || form_urlencoded::parse(params.as_bytes())
+            .any(|(key, value)| key == "mode" && value == "memory")
 }
 
 // The message names no part of the token: errors end up in logs.
@@ -539,14 +543,14 @@ mod tests {
             "sqlite://?mode=memory",
             "sqlite://x.db?mode=memory",
         ] {
-            assert!(is_in_memory(&url.parse().unwrap()), "{url}");
+            assert!(is_in_memory(url), "{url}");
         }
         for url in [
             "sqlite://x.db",
             "sqlite://x.db?mode=rwc",
             "sqlite:x.db?mode=ro",
         ] {
-            assert!(!is_in_memory(&url.parse().unwrap()), "{url}");
+            assert!(!is_in_memory(url), "{url}");
         }
     }
 
@@ -646,6 +650,37 @@ mod tests {
                 Some(user(i))
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_file_database_runs_in_wal_mode() {
+        let path = std::env::temp_dir().join(format!(
+            "sockwarden-wal-{}-{:?}.db",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+        ));
+        let store: SqliteTokenStore<User> =
+            SqliteTokenStore::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        store.pool().close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+        assert_eq!(mode, "wal");
+        assert_eq!(busy, 5000);
     }
 
     #[test]
