@@ -1,0 +1,192 @@
+//! The server that the benchmark drives: it speaks the benchmark protocol
+//! (`bench/PROTOCOL.md` in the project's shared folder), so that its figures
+//! sit beside those of a bare axum server and of Django Channels.
+//!
+//! ```text
+//! cargo run --release --example bench_server     # PORT=8000 by default
+//! ```
+//!
+//! It binds 127.0.0.1, prints `ready` on stdout once it accepts connections,
+//! and runs until SIGTERM or SIGINT. Users `user0` … `user9999` hold the tokens
+//! `tok-0` … `tok-9999` in the ordinary embedded store, looked up on every
+//! handshake. Nothing is logged per connection unless `RUST_LOG` asks.
+//!
+//! - `/ws/echo`: `{"type":"echo","seq":S,"body":B}` is answered with the same
+//!   plus `"user":"userN"`; anything else gets an error frame. 64 KiB messages.
+//! - `/ws/raw`: every text and binary message echoed unchanged, up to 16 MiB
+//!   (for the Autobahn conformance cases, which can only send `?token=`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use sockwarden::prelude::*;
+use sockwarden::{Frame, Tokens, store::MemoryTokenStore};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
+
+/// How many users the store holds.
+const USERS: u32 = 10_000;
+
+/// How long serving may take to wind down after a signal; the protocol asks
+/// for an exit within 5 s, and a client that sent half a request would
+/// otherwise hold axum's graceful shutdown until hyper's header timeout.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(4);
+
+/// A benchmark user. The name is shared, so that handing the user from the
+/// store to a connection copies no string.
+#[derive(Clone, Debug)]
+struct User {
+    name: Arc<str>,
+}
+
+impl AuthUser for User {
+    type Id = Arc<str>;
+    fn id(&self) -> Arc<str> {
+        Arc::clone(&self.name)
+    }
+}
+
+/// `/ws/echo`: the token in the `Authorization` header, the `bearer`
+/// subprotocol or `?token=`; refusals are HTTP 401 (the default rejection).
+#[consumer(
+    path = "/ws/echo",
+    auth = "token",
+    query_token = true,
+    max_message_size = 65_536
+)]
+#[requires_auth]
+struct Echo {
+    #[user]
+    user: User,
+}
+
+/// `{"type":"echo","seq":S,"body":B}`. A frame that is not JSON, lacks a
+/// field or has another `type` does not decode: the runtime answers it with
+/// `{"type":"error","error":…}` and keeps the connection open.
+#[derive(Deserialize)]
+struct EchoIn {
+    #[serde(rename = "type")]
+    _type: EchoType,
+    seq: i64,
+    body: String,
+}
+
+/// The one `type` that `/ws/echo` takes.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum EchoType {
+    Echo,
+}
+
+#[derive(Serialize)]
+struct EchoOut<'a> {
+    r#type: &'static str,
+    seq: i64,
+    body: &'a str,
+    user: &'a str,
+}
+
+impl Consumer for Echo {
+    type In = EchoIn;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: EchoIn) -> Result<(), Error> {
+        cx.send(&EchoOut {
+            r#type: "echo",
+            seq: msg.seq,
+            body: &msg.body,
+            user: &self.user.name,
+        })
+        .await
+    }
+}
+
+/// `/ws/raw`: same authentication, every data message echoed as it came.
+#[consumer(
+    path = "/ws/raw",
+    auth = "token",
+    query_token = true,
+    max_message_size = 16_777_216
+)]
+#[requires_auth]
+struct Raw {
+    /// Unused, but names the user type that the token store holds.
+    #[user]
+    _user: User,
+}
+
+impl Consumer for Raw {
+    type In = Frame;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: Frame) -> Result<(), Error> {
+        match msg {
+            Frame::Text(text) => cx.send_text(text).await,
+            Frame::Binary(bytes) => cx.send_binary(bytes).await,
+        }
+    }
+}
+
+// `/ws/room/{name}` (groups) and `/login`, `/logout`, `/ws/session/echo`
+// (sessions) are added here when the runtime has groups and sessions.
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    // Logs go to stderr: stdout carries only `ready`.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .init();
+
+    let store = MemoryTokenStore::new();
+    for n in 0..USERS {
+        store.insert(
+            &format!("tok-{n}"),
+            User {
+                name: format!("user{n}").into(),
+            },
+        );
+    }
+    let app = Router::new()
+        .consumer::<Echo>()
+        .consumer::<Raw>()
+        .with_state(Tokens::new(store));
+
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("PORT={port} is not a port number")))?,
+        Err(_) => 8000,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let (notify_stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+
+    println!("ready");
+    std::io::Write::flush(&mut std::io::stdout())?;
+
+    // Closing the open sockets with 1001 on shutdown comes with the runtime's
+    // shutdown support; until then they end when the process does.
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        let _ = notify_stop.send(());
+    });
+    tokio::select! {
+        result = server.into_future() => result,
+        () = async {
+            let _ = stop_requested.await;
+            tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+        } => Ok(()),
+    }
+}
