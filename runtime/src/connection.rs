@@ -62,12 +62,7 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
         next = match socket.next().await {
             None => Next::Ended(Disconnect::Lost),
             Some(Ok(Message::Text(text))) => {
-                dispatch(
-                    &mut consumer,
-                    &mut cx,
-                    Frame::Text(text.as_str().to_owned()),
-                )
-                .await
+                dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await
             }
             Some(Ok(Message::Binary(bytes))) => {
                 dispatch(&mut consumer, &mut cx, Frame::Binary(bytes)).await
@@ -114,10 +109,22 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
     }
 }
 
+/// The frame that answers a message the consumer could not take.
+#[derive(serde::Serialize)]
+struct ErrorFrame<'a> {
+    r#type: &'static str,
+    error: &'a str,
+}
+
 /// Answers with `{"type":"error","error":…}`; the connection stays open.
 async fn reply_error<C: Consumer>(cx: &mut Cx<C>, error: String) -> Next {
-    let frame = serde_json::json!({ "type": "error", "error": error }).to_string();
-    match cx.send_message(Message::text(frame)).await {
+    match cx
+        .send(&ErrorFrame {
+            r#type: "error",
+            error: &error,
+        })
+        .await
+    {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     }

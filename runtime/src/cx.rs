@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::close::CloseCode;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
+use crate::message::Text;
 use crate::scope::Scope;
 
 pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
@@ -114,13 +115,14 @@ impl<C: Endpoint> Cx<C> {
         self.send_message(Message::text(text)).await
     }
 
-    /// Sends a text frame.
+    /// Sends a text frame. A [`Text`] received is sent back without a copy.
     ///
     /// # Errors
     ///
     /// As [`Cx::send`].
-    pub async fn send_text(&mut self, text: impl Into<String>) -> Result<(), Error> {
-        self.send_message(Message::text(text.into())).await
+    pub async fn send_text(&mut self, text: impl Into<Text>) -> Result<(), Error> {
+        self.send_message(Message::Text(text.into().into_inner()))
+            .await
     }
 
     /// Sends a binary frame.

@@ -117,7 +117,7 @@ pub use consumer::{Connect, Consumer};
 pub use cx::{ConnectionId, Cx};
 pub use endpoint::{Carriers, Endpoint, Limits, RejectMode, Spec};
 pub use error::Error;
-pub use message::{DecodeError, Frame, Inbound};
+pub use message::{DecodeError, Frame, Inbound, Text};
 pub use param::{FromParam, ParamError};
 pub use reject::{RejectKind, Rejection};
 pub use router::RouterExt;

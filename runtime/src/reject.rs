@@ -7,6 +7,8 @@ use std::fmt;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::Carrier;
+
 /// Why a connection is refused or closed: each kind has one HTTP status and
 /// one close code, so both rejection modes tell the client the same thing.
 ///
@@ -112,6 +114,7 @@ pub struct Rejection {
     kind: RejectKind,
     reason: Cow<'static, str>,
     challenge: Option<&'static str>,
+    carrier: Option<Carrier>,
 }
 
 impl Rejection {
@@ -121,6 +124,7 @@ impl Rejection {
             kind,
             reason: reason.into(),
             challenge: None,
+            carrier: None,
         }
     }
 
@@ -174,13 +178,23 @@ impl Rejection {
     /// The JSON error frame sent before the close in `reject = "close"` mode:
     /// `{"type":"error","error":"not_authenticated","reason":"…","code":4401}`.
     pub fn to_frame(&self) -> String {
-        serde_json::json!({
-            "type": "error",
-            "error": self.kind.name(),
-            "reason": self.reason,
-            "code": self.kind.close_code(),
-        })
-        .to_string()
+        let frame = RejectionFrame {
+            r#type: "error",
+            error: self.kind.name(),
+            reason: &self.reason,
+            code: Some(self.kind.close_code()),
+        };
+        serde_json::to_string(&frame).unwrap_or_default()
+    }
+
+    /// Where the refused credential came from, for the log line.
+    pub(crate) fn carrier(&self) -> Option<Carrier> {
+        self.carrier
+    }
+
+    pub(crate) fn with_carrier(mut self, carrier: Carrier) -> Rejection {
+        self.carrier = Some(carrier);
+        self
     }
 }
 
@@ -192,11 +206,12 @@ impl fmt::Display for Rejection {
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "error",
-            "error": self.kind.name(),
-            "reason": self.reason,
-        });
+        let body = RejectionFrame {
+            r#type: "error",
+            error: self.kind.name(),
+            reason: &self.reason,
+            code: None,
+        };
         let mut response = (self.kind.status(), axum::Json(body)).into_response();
         if let Some(challenge) = self.challenge {
             response.headers_mut().insert(
@@ -206,6 +221,17 @@ impl IntoResponse for Rejection {
         }
         response
     }
+}
+
+/// A refusal as JSON, `type` first: the body of an HTTP refusal, or the
+/// frame before the close.
+#[derive(serde::Serialize)]
+struct RejectionFrame<'a> {
+    r#type: &'static str,
+    error: &'static str,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u16>,
 }
 
 /// Cuts a close reason to the 123 bytes a close frame can carry.

@@ -109,7 +109,7 @@ where
         tracing::info!(
             consumer = spec.name,
             scheme = C::Auth::SCHEME,
-            carrier = carrier.map(Carrier::name),
+            carrier = carrier.or(rejection.carrier()).map(Carrier::name),
             reason = rejection.kind().name(),
             "websocket refused"
         );

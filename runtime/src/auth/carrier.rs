@@ -49,6 +49,7 @@ impl fmt::Display for Carrier {
 fn malformed(carrier: Carrier, what: &'static str) -> Rejection {
     Rejection::not_authenticated(format!("{what} in the {carrier} carrier"))
         .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)
+        .with_carrier(carrier)
 }
 
 /// Finds the token, in precedence order. The first carrier that is present

@@ -40,7 +40,7 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
             .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)),
             Err(error) => {
                 tracing::error!(%error, "token store failed");
-                Err(Rejection::unavailable("the token store is unavailable"))
+                Err(Rejection::unavailable("the token store is unavailable").with_carrier(carrier))
             }
         }
     }
