@@ -12,7 +12,7 @@
 //!
 //! then read every hunk of the diff: each error must still point at the
 //! token at fault and say what to write instead. Run one case with
-//! `cargo test -p sockwarden-tests --test ui -- trybuild=tuple-struct.rs`.
+//! `cargo test -p sockwarden-tests --test ui -- ui trybuild=tuple-struct.rs`.
 
 #[test]
 fn ui() {

@@ -100,12 +100,38 @@ use proc_macro::TokenStream;
 /// | `#[user]`              | the authenticated user                             |
 /// | none                   | `Default::default()`: the consumer's own state     |
 ///
-/// A field takes at most one of these. `#[path]`, `#[query]`, `#[header]` and
-/// `#[cookie]` fields have a type that can be read from a connection scope:
-/// `String`, integers, `bool`, and `Option` of those for values that may be
-/// absent. There is at most one `#[user]` field, and it names the user type
-/// of the auth scheme: `user: AppUser` with `#[requires_auth]`, otherwise
+/// A field takes at most one of these. The type of a `#[path]`, `#[query]`,
+/// `#[header]` or `#[cookie]` field implements `sockwarden::FromParam`:
+/// `String`, integers, floats, `bool`, `char`, or an `Option` of one of
+/// them for a value that may be absent. There is at most one `#[user]`
+/// field, and it names the user type of the auth scheme, which implements
+/// `AuthUser`: `user: AppUser` with `#[requires_auth]`, otherwise
 /// `user: Option<AppUser>`, because the consumer then admits anonymous users.
+///
+/// # Expansion
+///
+/// The struct stays as written, minus these attributes, and gains an
+/// implementation of `sockwarden::Endpoint`: the arguments as a `const`
+/// `sockwarden::Spec`, and a constructor that reads each field from the
+/// handshake. For the example above, in short:
+///
+/// ```text
+/// impl Endpoint for Chat {
+///     type User = AppUser;
+///     type Auth = TokenAuth<Self::User>;
+///     const SPEC: Spec = Spec::new("Chat", "/ws/chat/{room}").requires_auth();
+///     fn from_scope(scope: &mut Scope<AppUser>) -> Result<Self, Rejection> {
+///         Ok(Self {
+///             room: scope.path_param::<String>("room")?,
+///             user: scope.user_required()?,
+///             page: scope.query_param::<Option<u32>>("page")?,
+///             client: scope.header_param::<Option<String>>("x-client")?,
+///             theme: scope.cookie_param::<Option<String>>("theme")?,
+///             sent: Default::default(),
+///         })
+///     }
+/// }
+/// ```
 ///
 /// # Errors
 ///
@@ -179,5 +205,5 @@ pub fn consumer(args: TokenStream, item: TokenStream) -> TokenStream {
 /// for an item that is not a struct, and for a consumer with `auth = "none"`.
 #[proc_macro_attribute]
 pub fn requires_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    requires_auth::expand(args.into(), item.into()).into()
+    requires_auth::expand(&args.into(), item.into()).into()
 }

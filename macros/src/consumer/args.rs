@@ -1,0 +1,664 @@
+//! The arguments of `#[consumer(...)]`: `path = "..."`, `auth = "..."` and the
+//! policies.
+//!
+//! Each value is checked on its own here, where its literal is at hand; rules
+//! that relate two arguments, or an argument and the struct, live in `model`.
+
+use crate::errors::Errors;
+use crate::http;
+use crate::path_template::PathTemplate;
+use proc_macro2::TokenStream;
+use syn::ext::IdentExt as _;
+use syn::parse::{ParseStream, Parser as _};
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
+
+/// An auth scheme that `auth = "..."` can name.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct AuthScheme {
+    /// The name written in `auth = "..."`.
+    pub(crate) name: &'static str,
+    /// The runtime's `__private` type that authenticates with this scheme,
+    /// generic over the user type; `None` for anonymous-only consumers.
+    pub(crate) runtime_type: Option<&'static str>,
+}
+
+impl AuthScheme {
+    /// Every scheme, in the order error messages list them. Adding a scheme is
+    /// adding a line here and the type in the runtime's `__private`.
+    pub(crate) const ALL: &[AuthScheme] = &[
+        AuthScheme {
+            name: "none",
+            runtime_type: None,
+        },
+        AuthScheme {
+            name: "token",
+            runtime_type: Some("TokenAuth"),
+        },
+    ];
+
+    /// The scheme used when `auth` is not given.
+    pub(crate) const DEFAULT: &AuthScheme = &Self::ALL[0];
+
+    /// Whether connections are authenticated, so that a user type is needed.
+    pub(crate) fn authenticates(&self) -> bool {
+        self.runtime_type.is_some()
+    }
+}
+
+/// How a connection refused by auth is told so (`reject = "..."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reject {
+    /// An HTTP 401/403 before the upgrade.
+    Http,
+    /// Accept, send an error frame, then close with a 44xx code.
+    Close,
+}
+
+impl Reject {
+    /// Every mode with its name, in the order error messages list them.
+    const ALL: &[(&str, Reject)] = &[("http", Reject::Http), ("close", Reject::Close)];
+}
+
+/// One `key = value` argument: the key for errors about the argument, and the
+/// value, or `None` if it was invalid and already reported.
+#[derive(Debug)]
+pub(crate) struct Arg<T> {
+    /// The key as written, where errors about the argument as a whole go.
+    pub(crate) key: Ident,
+    /// The checked value; `None` tells later checks to stay quiet.
+    pub(crate) value: Option<T>,
+}
+
+/// The route: its literal for spans and emission, and its parsed template.
+#[derive(Debug)]
+pub(crate) struct Route {
+    /// The literal as written.
+    pub(crate) literal: LitStr,
+    /// The parsed form of `literal`.
+    pub(crate) template: PathTemplate,
+}
+
+/// The parsed arguments, each `None` when not given.
+#[derive(Debug, Default)]
+pub(crate) struct ConsumerArgs {
+    /// `path = "/ws/chat/{room}"`.
+    pub(crate) path: Option<Arg<Route>>,
+    /// `auth = "token"`.
+    pub(crate) auth: Option<Arg<&'static AuthScheme>>,
+    /// `reject = "close"`.
+    pub(crate) reject: Option<Arg<Reject>>,
+    /// `query_token = true`.
+    pub(crate) query_token: Option<Arg<bool>>,
+    /// `token_protocol = "bearer"`.
+    pub(crate) token_protocol: Option<Arg<LitStr>>,
+    /// `max_message_size = 65536`, in bytes.
+    pub(crate) max_message_size: Option<Arg<u64>>,
+    /// `auth_timeout = "5s"`, in milliseconds.
+    pub(crate) auth_timeout_ms: Option<Arg<u64>>,
+    /// Whether an argument may be hidden behind a syntax error or a
+    /// misspelt key, so that none must be reported missing.
+    pub(crate) incomplete: bool,
+}
+
+/// The argument keys, in the order of the docs and of error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Path,
+    Auth,
+    Reject,
+    QueryToken,
+    TokenProtocol,
+    MaxMessageSize,
+    AuthTimeout,
+}
+
+impl Key {
+    const ALL: [Key; 7] = [
+        Key::Path,
+        Key::Auth,
+        Key::Reject,
+        Key::QueryToken,
+        Key::TokenProtocol,
+        Key::MaxMessageSize,
+        Key::AuthTimeout,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Key::Path => "path",
+            Key::Auth => "auth",
+            Key::Reject => "reject",
+            Key::QueryToken => "query_token",
+            Key::TokenProtocol => "token_protocol",
+            Key::MaxMessageSize => "max_message_size",
+            Key::AuthTimeout => "auth_timeout",
+        }
+    }
+
+    /// A correct use of the argument, quoted in messages that say what to write.
+    fn example(self) -> &'static str {
+        match self {
+            Key::Path => r#"path = "/ws/chat/{room}""#,
+            Key::Auth => r#"auth = "token""#,
+            Key::Reject => r#"reject = "close""#,
+            Key::QueryToken => "query_token = true",
+            Key::TokenProtocol => r#"token_protocol = "bearer""#,
+            Key::MaxMessageSize => "max_message_size = 65536",
+            Key::AuthTimeout => r#"auth_timeout = "5s""#,
+        }
+    }
+}
+
+/// Parses the arguments of `#[consumer(...)]`, recording every mistake in `errors`.
+pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ConsumerArgs {
+    let mut args = ConsumerArgs::default();
+    let parser = |input: ParseStream<'_>| args.parse_list(input, errors);
+    if let Err(error) = parser.parse2(tokens) {
+        errors.push(error);
+        args.incomplete = true;
+    }
+    args
+}
+
+impl ConsumerArgs {
+    /// Parses `key = value, ...`. Only syntax errors stop it; a bad key or
+    /// value is recorded and parsing goes on with the next argument.
+    fn parse_list(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
+        while !input.is_empty() {
+            if input.peek(LitStr) {
+                let route: LitStr = input.parse()?;
+                return Err(syn::Error::new(
+                    route.span(),
+                    format!("name the route argument: write `path = {}`", route.token()),
+                ));
+            }
+            let key = input.call(Ident::parse_any)?;
+            let value = if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?;
+                Some(input.parse::<Expr>()?)
+            } else {
+                // `auth(token)` or `auth token`: skip what stands for the value,
+                // `set` explains the `key = value` form.
+                if !input.is_empty() && !input.peek(Token![,]) {
+                    input.parse::<proc_macro2::TokenTree>()?;
+                }
+                None
+            };
+            self.set(key, value.as_ref(), errors);
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, key: Ident, value: Option<&Expr>, errors: &mut Errors) {
+        let name = key.unraw().to_string();
+        let Some(known) = Key::ALL.into_iter().find(|known| known.name() == name) else {
+            let expected = Key::ALL.map(|key| format!("`{}`", key.name())).join(", ");
+            errors.spanned(
+                &key,
+                format!("unknown consumer argument `{name}`; expected one of {expected}"),
+            );
+            self.incomplete = true;
+            return;
+        };
+        match known {
+            Key::Path => store(&mut self.path, known, key, value, errors, parse_route),
+            Key::Auth => store(&mut self.auth, known, key, value, errors, parse_auth),
+            Key::Reject => store(&mut self.reject, known, key, value, errors, parse_reject),
+            Key::QueryToken => store(&mut self.query_token, known, key, value, errors, parse_bool),
+            Key::TokenProtocol => store(
+                &mut self.token_protocol,
+                known,
+                key,
+                value,
+                errors,
+                parse_token_protocol,
+            ),
+            Key::MaxMessageSize => store(
+                &mut self.max_message_size,
+                known,
+                key,
+                value,
+                errors,
+                parse_size,
+            ),
+            Key::AuthTimeout => store(
+                &mut self.auth_timeout_ms,
+                known,
+                key,
+                value,
+                errors,
+                parse_timeout,
+            ),
+        }
+    }
+}
+
+/// Fills `slot` with the argument unless it is a duplicate. The value is
+/// checked by `parse`, which reports its own errors.
+fn store<T>(
+    slot: &mut Option<Arg<T>>,
+    known: Key,
+    key: Ident,
+    value: Option<&Expr>,
+    errors: &mut Errors,
+    parse: fn(&Expr, Key, &mut Errors) -> Option<T>,
+) {
+    if slot.is_some() {
+        errors.spanned(
+            &key,
+            format!(
+                "duplicate consumer argument `{}`; give it once",
+                known.name()
+            ),
+        );
+        return;
+    }
+    let value = if let Some(value) = value {
+        parse(value, known, errors)
+    } else {
+        errors.spanned(
+            &key,
+            format!(
+                "`{}` needs a value; write `{}`",
+                known.name(),
+                known.example()
+            ),
+        );
+        None
+    };
+    *slot = Some(Arg { key, value });
+}
+
+fn literal(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => Some(lit),
+        // A `$route:literal` of a `macro_rules!` arrives wrapped in a group.
+        Expr::Group(group) => literal(&group.expr),
+        _ => None,
+    }
+}
+
+fn parse_str(value: &Expr, key: Key, errors: &mut Errors) -> Option<LitStr> {
+    match literal(value) {
+        Some(Lit::Str(lit)) if lit.suffix().is_empty() => Some(lit.clone()),
+        _ => {
+            errors.spanned(
+                value,
+                format!(
+                    "`{}` takes a string literal; write `{}`",
+                    key.name(),
+                    key.example()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The name of a string-valued choice, checked against `options`.
+fn parse_choice<T: Copy>(
+    value: &Expr,
+    key: Key,
+    errors: &mut Errors,
+    what: &str,
+    options: &[(&str, T)],
+) -> Option<T> {
+    let lit = parse_str(value, key, errors)?;
+    let name = lit.value();
+    let found = options.iter().find(|(option, _)| *option == name);
+    if found.is_none() {
+        let expected = options
+            .iter()
+            .map(|(option, _)| format!("`{option}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.spanned(
+            &lit,
+            format!("unknown {what} `{name}`; expected one of {expected}"),
+        );
+    }
+    found.map(|(_, value)| *value)
+}
+
+fn parse_route(value: &Expr, key: Key, errors: &mut Errors) -> Option<Route> {
+    let literal = parse_str(value, key, errors)?;
+    match PathTemplate::parse(&literal.value()) {
+        Ok(template) => Some(Route { literal, template }),
+        Err(message) => {
+            errors.spanned(&literal, message);
+            None
+        }
+    }
+}
+
+fn parse_auth(value: &Expr, key: Key, errors: &mut Errors) -> Option<&'static AuthScheme> {
+    let schemes: Vec<(&str, &'static AuthScheme)> = AuthScheme::ALL
+        .iter()
+        .map(|scheme| (scheme.name, scheme))
+        .collect();
+    parse_choice(value, key, errors, "auth scheme", &schemes)
+}
+
+fn parse_reject(value: &Expr, key: Key, errors: &mut Errors) -> Option<Reject> {
+    parse_choice(value, key, errors, "reject mode", Reject::ALL)
+}
+
+fn parse_bool(value: &Expr, key: Key, errors: &mut Errors) -> Option<bool> {
+    if let Some(Lit::Bool(lit)) = literal(value) {
+        return Some(lit.value);
+    }
+    errors.spanned(
+        value,
+        format!(
+            "`{}` takes `true` or `false`; write `{}`",
+            key.name(),
+            key.example()
+        ),
+    );
+    None
+}
+
+fn parse_token_protocol(value: &Expr, key: Key, errors: &mut Errors) -> Option<LitStr> {
+    let lit = parse_str(value, key, errors)?;
+    if http::is_token(&lit.value()) {
+        return Some(lit);
+    }
+    errors.spanned(
+        &lit,
+        "`token_protocol` is sent in `Sec-WebSocket-Protocol`, so it must be an HTTP token \
+         without spaces, commas or other separators; write a word like `\"bearer\"`",
+    );
+    None
+}
+
+fn parse_size(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
+    let Some(Lit::Int(lit)) = literal(value) else {
+        errors.spanned(
+            value,
+            format!(
+                "`{}` takes an integer literal, in bytes; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        );
+        return None;
+    };
+    if !matches!(lit.suffix(), "" | "usize") {
+        errors.spanned(
+            lit,
+            format!(
+                "`{}` is a `usize`; remove the `{}` suffix",
+                key.name(),
+                lit.suffix()
+            ),
+        );
+        return None;
+    }
+    match lit.base10_parse::<u64>() {
+        Ok(0) => errors.spanned(
+            lit,
+            format!(
+                "`{}` must be at least 1 byte; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        ),
+        Ok(bytes) => return Some(bytes),
+        Err(error) => errors.push(error),
+    }
+    None
+}
+
+fn parse_timeout(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
+    let lit = parse_str(value, key, errors)?;
+    match parse_duration_ms(&lit.value()) {
+        Ok(millis) => Some(millis),
+        Err(message) => {
+            errors.spanned(&lit, format!("`{}` {message}", key.name()));
+            None
+        }
+    }
+}
+
+/// Parses `"500ms"` or `"5s"` into milliseconds. The error completes a sentence
+/// that starts with the argument's name.
+fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    const HOW: &str = "write a whole number of `ms` or `s`, like `\"500ms\"` or `\"5s\"`";
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let per_unit = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        _ => return Err(format!("cannot read `{text}` as a duration; {HOW}")),
+    };
+    let millis = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(per_unit));
+    match millis {
+        None => Err(format!("cannot read `{text}` as a duration; {HOW}")),
+        Some(0) => Err(format!("must be longer than zero; {HOW}")),
+        Some(millis) => Ok(millis),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuthScheme, ConsumerArgs, Reject, parse, parse_duration_ms};
+    use crate::errors::Errors;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn parse_ok(tokens: TokenStream) -> ConsumerArgs {
+        let mut errors = Errors::new();
+        let args = parse(tokens, &mut errors);
+        assert_eq!(errors.messages(), Vec::<String>::new());
+        args
+    }
+
+    fn messages(tokens: TokenStream) -> Vec<String> {
+        let mut errors = Errors::new();
+        parse(tokens, &mut errors);
+        errors.messages()
+    }
+
+    #[test]
+    fn parses_every_argument() {
+        let args = parse_ok(quote! {
+            path = "/ws/chat/{room}",
+            auth = "token",
+            reject = "close",
+            query_token = true,
+            token_protocol = "jwt",
+            max_message_size = 65_536,
+            auth_timeout = "5s",
+        });
+        let route = args.path.unwrap().value.unwrap();
+        assert_eq!(route.literal.value(), "/ws/chat/{room}");
+        assert!(route.template.capture("room").is_some());
+        assert_eq!(args.auth.unwrap().value.unwrap().name, "token");
+        assert_eq!(args.reject.unwrap().value, Some(Reject::Close));
+        assert_eq!(args.query_token.unwrap().value, Some(true));
+        assert_eq!(args.token_protocol.unwrap().value.unwrap().value(), "jwt");
+        assert_eq!(args.max_message_size.unwrap().value, Some(65_536));
+        assert_eq!(args.auth_timeout_ms.unwrap().value, Some(5_000));
+        assert!(!args.incomplete);
+    }
+
+    #[test]
+    fn literals_from_macro_rules_are_grouped() {
+        let route = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!("/ws"));
+        let args = parse_ok(quote!(path = #route));
+        assert_eq!(args.path.unwrap().value.unwrap().literal.value(), "/ws");
+    }
+
+    #[test]
+    fn absent_arguments_stay_none() {
+        let args = parse_ok(quote!(path = "/"));
+        assert!(args.auth.is_none() && args.reject.is_none() && args.query_token.is_none());
+        assert!(parse_ok(quote!()).path.is_none());
+    }
+
+    #[test]
+    fn default_scheme_is_none() {
+        assert_eq!(AuthScheme::DEFAULT.name, "none");
+        assert!(!AuthScheme::DEFAULT.authenticates());
+    }
+
+    #[test]
+    fn unknown_argument_lists_the_valid_ones() {
+        assert_eq!(
+            messages(quote!(pth = "/ws")),
+            [
+                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
+              `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_argument_keeps_the_first() {
+        let mut errors = Errors::new();
+        let args = parse(quote!(path = "/a", path = "/b"), &mut errors);
+        assert_eq!(
+            errors.messages(),
+            ["duplicate consumer argument `path`; give it once"]
+        );
+        assert_eq!(args.path.unwrap().value.unwrap().literal.value(), "/a");
+    }
+
+    #[test]
+    fn collects_every_independent_error() {
+        assert_eq!(
+            messages(quote!(pth = "/", auth = "tokn", reject = 1, path = "ws")),
+            [
+                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
+                 `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`",
+                "unknown auth scheme `tokn`; expected one of `none`, `token`",
+                "`reject` takes a string literal; write `reject = \"close\"`",
+                "a route must start with `/`; write `\"/ws\"`",
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_literal_kinds() {
+        assert_eq!(
+            messages(quote!(path = 5)),
+            ["`path` takes a string literal; write `path = \"/ws/chat/{room}\"`"]
+        );
+        assert_eq!(
+            messages(quote!(query_token = "yes")),
+            ["`query_token` takes `true` or `false`; write `query_token = true`"]
+        );
+        assert_eq!(
+            messages(quote!(max_message_size = "1k")),
+            [
+                "`max_message_size` takes an integer literal, in bytes; write `max_message_size = 65536`"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(auth = token)),
+            ["`auth` takes a string literal; write `auth = \"token\"`"]
+        );
+    }
+
+    #[test]
+    fn missing_values() {
+        assert_eq!(
+            messages(quote!(query_token)),
+            ["`query_token` needs a value; write `query_token = true`"]
+        );
+        assert_eq!(
+            messages(quote!(auth("token"), path = "/")),
+            ["`auth` needs a value; write `auth = \"token\"`"]
+        );
+    }
+
+    #[test]
+    fn unknown_choices() {
+        assert_eq!(
+            messages(quote!(reject = "404")),
+            ["unknown reject mode `404`; expected one of `http`, `close`"]
+        );
+    }
+
+    #[test]
+    fn invalid_values() {
+        assert_eq!(
+            messages(quote!(max_message_size = 0)),
+            ["`max_message_size` must be at least 1 byte; write `max_message_size = 65536`"]
+        );
+        assert_eq!(
+            messages(quote!(max_message_size = 10u8)),
+            ["`max_message_size` is a `usize`; remove the `u8` suffix"]
+        );
+        assert!(messages(quote!(max_message_size = 10usize)).is_empty());
+        assert!(
+            messages(quote!(token_protocol = "a b"))[0].starts_with("`token_protocol` is sent")
+        );
+        assert!(messages(quote!(token_protocol = ""))[0].starts_with("`token_protocol` is sent"));
+        assert_eq!(
+            messages(quote!(auth_timeout = "0s")),
+            [
+                "`auth_timeout` must be longer than zero; write a whole number of `ms` or `s`, \
+              like `\"500ms\"` or `\"5s\"`"
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_mark_the_arguments_incomplete() {
+        let mut errors = Errors::new();
+        let args = parse(quote!(auth = "token" path = "/"), &mut errors);
+        assert!(args.incomplete);
+        assert_eq!(errors.messages(), ["expected `,`"]);
+
+        let mut errors = Errors::new();
+        let args = parse(quote!("/ws/chat"), &mut errors);
+        assert!(args.incomplete);
+        assert_eq!(
+            errors.messages(),
+            ["name the route argument: write `path = \"/ws/chat\"`"]
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("500ms"), Ok(500));
+        assert_eq!(parse_duration_ms("5s"), Ok(5_000));
+        assert_eq!(parse_duration_ms("1ms"), Ok(1));
+        for bad in [
+            "",
+            "5",
+            "ms",
+            "5 s",
+            "5m",
+            "1.5s",
+            "-1s",
+            "5sec",
+            "99999999999999999999s",
+        ] {
+            assert!(
+                parse_duration_ms(bad)
+                    .unwrap_err()
+                    .starts_with("cannot read"),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse_duration_ms("0ms")
+                .unwrap_err()
+                .starts_with("must be longer")
+        );
+        assert!(
+            parse_duration_ms("18446744073709552s")
+                .unwrap_err()
+                .starts_with("cannot read")
+        );
+    }
+}

@@ -1,0 +1,640 @@
+//! `#[consumer(...)]`: parse the arguments and the struct, validate them
+//! together, then emit the struct and its `Endpoint` impl.
+
+mod args;
+mod expand;
+mod fields;
+mod model;
+
+use crate::errors::Errors;
+use crate::item;
+use crate::requires_auth;
+use model::Consumer;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Attribute, Fields, Item, ItemStruct, Meta};
+
+const NOT_A_STRUCT: &str = "`#[consumer]` can only be used on a struct with named fields";
+
+/// Expands `#[consumer(args)]` on `item`.
+///
+/// The output always contains the item, so that one mistake gives one error
+/// rather than a cascade of "cannot find type" errors wherever it is used.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let Ok(mut item) = syn::parse2::<Item>(item.clone()) else {
+        let error = syn::Error::new(Span::call_site(), NOT_A_STRUCT);
+        return with_error(item, error);
+    };
+    let Item::Struct(input) = &mut item else {
+        // A `#[requires_auth]` left on the item would expand again and add
+        // a second error about the same mistake.
+        if let Some(attrs) = item::attrs_mut(&mut item) {
+            attrs.retain(|attr| !requires_auth::is_marker(attr));
+        }
+        let error = item::misplaced(&item, NOT_A_STRUCT);
+        return with_error(quote!(#item), error);
+    };
+
+    let mut errors = Errors::new();
+    match analyze(args, input, &mut errors) {
+        Some(model) => expand::consumer(input, &model),
+        None => expand::fallback(input, errors),
+    }
+}
+
+/// Parses and validates the consumer, removing our attributes from `input`
+/// whatever the outcome. Returns the model only when nothing is wrong.
+fn analyze(args: TokenStream, input: &mut ItemStruct, errors: &mut Errors) -> Option<Consumer> {
+    let args = args::parse(args, errors);
+    let marker = take_sibling_attributes(&mut input.attrs, errors);
+    match &mut input.fields {
+        Fields::Named(named) => {
+            let fields = fields::parse(named, errors);
+            model::validate(input, args, marker.as_ref(), fields, errors)
+        }
+        Fields::Unnamed(_) | Fields::Unit => {
+            let example = if matches!(input.fields, Fields::Unit) {
+                "{}"
+            } else {
+                "{ name: Type }"
+            };
+            fields::strip(&mut input.fields);
+            errors.spanned(
+                &input.ident,
+                format!(
+                    "`#[consumer]` needs a struct with named fields; write `struct {} {example}`",
+                    input.ident
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Removes the `#[requires_auth]` marker and any second `#[consumer]` from
+/// the struct's attributes. Returns the marker, for spans of errors about it.
+fn take_sibling_attributes(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Attribute> {
+    let mut marker: Option<Attribute> = None;
+    attrs.retain(|attr| {
+        if requires_auth::is_marker(attr) {
+            if marker.is_some() {
+                errors.spanned(attr, "duplicate `#[requires_auth]`; give it once");
+            } else {
+                if !matches!(attr.meta, Meta::Path(_)) {
+                    errors.spanned(
+                        attr,
+                        "`#[requires_auth]` takes no arguments; write `#[requires_auth]`",
+                    );
+                }
+                marker = Some(attr.clone());
+            }
+            false
+        } else if item::names(attr.path(), "consumer") {
+            errors.spanned(
+                attr,
+                "duplicate `#[consumer]`; merge the arguments into one `#[consumer(...)]`",
+            );
+            false
+        } else {
+            true
+        }
+    });
+    marker
+}
+
+fn with_error(mut tokens: TokenStream, error: syn::Error) -> TokenStream {
+    tokens.extend(error.into_compile_error());
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{analyze, expand};
+    use crate::errors::Errors;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    /// The errors `#[consumer(args)]` reports on `item`, which must be a struct.
+    fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+        let mut input = syn::parse2(item).unwrap();
+        let mut errors = Errors::new();
+        let model = analyze(args, &mut input, &mut errors);
+        let messages = errors.messages();
+        assert_eq!(model.is_some(), messages.is_empty());
+        messages
+    }
+
+    #[test]
+    fn valid_consumers_have_no_errors() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            errors(
+                quote!(path = "/ws"),
+                quote!(
+                    struct Ping {}
+                )
+            ),
+            none
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/ws/chat/{room}/{*rest}",
+                    auth = "token",
+                    reject = "close",
+                    query_token = true,
+                    token_protocol = "jwt",
+                    max_message_size = 1024,
+                    auth_timeout = "500ms"
+                ),
+                quote!(
+                    #[derive(Debug)]
+                    #[sockwarden::requires_auth]
+                    struct Chat {
+                        #[path]
+                        room: String,
+                        #[path("room")]
+                        again: String,
+                        #[path]
+                        rest: String,
+                        #[user]
+                        user: AppUser,
+                        #[query]
+                        page: Option<u32>,
+                        #[header("x-client")]
+                        client: Option<String>,
+                        #[cookie("theme")]
+                        theme: Option<String>,
+                        typed: u32,
+                    }
+                )
+            ),
+            none
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/ws", auth = "token"),
+                quote!(
+                    struct Chat {
+                        #[user]
+                        user: core::option::Option<AppUser>,
+                    }
+                )
+            ),
+            none
+        );
+    }
+
+    #[test]
+    fn missing_route() {
+        assert_eq!(
+            errors(
+                quote!(),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            ["`#[consumer]` needs a route; add `path = \"/ws/chat\"` to its arguments"]
+        );
+        // A misspelt key or a syntax error may hide the route: it is not
+        // reported missing.
+        assert_eq!(
+            errors(
+                quote!(pth = "/"),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            [
+                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
+              `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(auth = "none" path = "/"),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            ["expected `,`"]
+        );
+    }
+
+    #[test]
+    fn captures_and_path_fields_match() {
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            ["route parameter `{room}` has no field; add `#[path] room: String` to `Chat`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {
+                        room: String,
+                    }
+                )
+            ),
+            ["route parameter `{room}` has no field; mark the field `room` with `#[path]`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{type}"),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            ["route parameter `{type}` has no field; add `#[path] r#type: String` to `Chat`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {
+                        #[path]
+                        room: String,
+                        #[path]
+                        rom: String,
+                    }
+                )
+            ),
+            ["the route `/ws/{room}` has no parameter `{rom}`; its parameters are `{room}`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/ws"),
+                quote!(
+                    struct Chat {
+                        #[path("x")]
+                        x: String,
+                    }
+                )
+            ),
+            ["the route `/ws` has no parameters; add `{x}` to it or remove `#[path]`"]
+        );
+        // An invalid route has its own error and nothing else.
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room"),
+                quote!(
+                    struct Chat {
+                        #[path]
+                        room: String,
+                    }
+                )
+            ),
+            ["unbalanced braces in route segment `{room`; write a capture as `{name}`"]
+        );
+        // So does a malformed field attribute.
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {
+                        #[path(1)]
+                        room: String,
+                    }
+                )
+            ),
+            ["malformed `#[path]` attribute; write `#[path]` or `#[path(\"room\")]`"]
+        );
+    }
+
+    #[test]
+    fn item_shape() {
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    struct Chat(String);
+                )
+            ),
+            ["`#[consumer]` needs a struct with named fields; write `struct Chat { name: Type }`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    struct Chat;
+                )
+            ),
+            ["`#[consumer]` needs a struct with named fields; write `struct Chat {}`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    struct Chat<T> {
+                        t: T,
+                    }
+                )
+            ),
+            [
+                "a consumer cannot be generic; remove the generic parameters and give the fields \
+              concrete types"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    #[consumer(path = "/")]
+                    struct Chat {}
+                )
+            ),
+            ["duplicate `#[consumer]`; merge the arguments into one `#[consumer(...)]`"]
+        );
+    }
+
+    #[test]
+    fn auth_rules() {
+        let token = quote!(path = "/", auth = "token");
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            ["`auth = \"token\"` needs to know the user type; add a \
+              `#[user] user: Option<YourUser>` field"]
+        );
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {}
+                )
+            ),
+            [
+                "`auth = \"token\"` needs to know the user type; add a `#[user] user: YourUser` field"
+            ]
+        );
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    struct Chat {
+                        #[user]
+                        me: AppUser,
+                    }
+                )
+            ),
+            [
+                "this consumer admits anonymous users, so `me` may be missing; \
+              write `Option<AppUser>` or add `#[requires_auth]`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user]
+                        me: Option<AppUser>,
+                    }
+                )
+            ),
+            ["`#[requires_auth]` guarantees a user; write `me: AppUser`"]
+        );
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user]
+                        a: AppUser,
+                        #[user]
+                        b: AppUser,
+                    }
+                )
+            ),
+            ["a consumer has one user; remove this second `#[user]`"]
+        );
+        assert_eq!(
+            errors(
+                token.clone(),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user(x)]
+                        a: AppUser,
+                    }
+                )
+            ),
+            ["`#[user]` takes no arguments; write `#[user]`"]
+        );
+        assert_eq!(
+            errors(
+                token,
+                quote!(
+                    #[requires_auth(strict)]
+                    struct Chat {
+                        #[user]
+                        a: AppUser,
+                    }
+                )
+            ),
+            ["`#[requires_auth]` takes no arguments; write `#[requires_auth]`"]
+        );
+    }
+
+    #[test]
+    fn auth_needs_a_scheme() {
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {}
+                )
+            ),
+            ["`#[requires_auth]` needs an auth scheme; add `auth = \"token\"` to `#[consumer]`"]
+        );
+        // One mistake, one error: the `#[user]` field is explained by the same fix.
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "none"),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user]
+                        user: AppUser,
+                    }
+                )
+            ),
+            ["`#[requires_auth]` needs an auth scheme; add `auth = \"token\"` to `#[consumer]`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    struct Chat {
+                        #[user]
+                        user: Option<AppUser>,
+                    }
+                )
+            ),
+            [
+                "`#[user]` is filled by an auth scheme; add `auth = \"token\"` to `#[consumer]` \
+              or remove `#[user]`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/",
+                    query_token = true,
+                    token_protocol = "x",
+                    auth_timeout = "1s"
+                ),
+                quote!(
+                    struct Chat {}
+                )
+            ),
+            [
+                "`query_token` has no effect without an auth scheme; add `auth = \"token\"`",
+                "`token_protocol` has no effect without an auth scheme; add `auth = \"token\"`",
+                "`auth_timeout` has no effect without an auth scheme; add `auth = \"token\"`",
+            ]
+        );
+        // An unknown scheme has its own error and nothing else.
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "tokn"),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {}
+                )
+            ),
+            ["unknown auth scheme `tokn`; expected one of `none`, `token`"]
+        );
+    }
+
+    fn expanded(args: TokenStream, item: TokenStream) -> String {
+        expand(args, item).to_string()
+    }
+
+    #[test]
+    fn expansion_is_data_and_one_call_per_field() {
+        let output = expanded(
+            quote!(
+                path = "/ws/{room}",
+                auth = "token",
+                reject = "close",
+                query_token = true,
+                token_protocol = "bearer",
+                max_message_size = 65536,
+                auth_timeout = "5s"
+            ),
+            quote!(
+                #[requires_auth]
+                pub struct Chat {
+                    #[path]
+                    room: String,
+                    #[user]
+                    user: AppUser,
+                    #[cfg(test)]
+                    #[query("p")]
+                    page: Option<u32>,
+                    typed: u32,
+                }
+            ),
+        );
+        for expected in [
+            "pub struct Chat { room : String , user : AppUser , # [cfg (test)] page : Option < u32 > , typed : u32 , }",
+            "type User = AppUser ;",
+            "type Auth = :: sockwarden :: __private :: TokenAuth < Self :: User > ;",
+            ":: sockwarden :: __private :: Spec :: new (\"Chat\" , \"/ws/{room}\") . requires_auth () \
+             . reject_with_close () . query_token () . token_protocol (\"bearer\") \
+             . max_message_size (65536) . auth_timeout_ms (5000) ;",
+            "room : __scope . path_param :: < String > (\"room\") ?",
+            "user : __scope . user_required () ?",
+            "# [cfg (test)] page : __scope . query_param :: < Option < u32 > > (\"p\") ?",
+            "typed : :: core :: default :: Default :: default ()",
+        ] {
+            assert!(
+                output.contains(expected),
+                "missing `{expected}` in:\n{output}"
+            );
+        }
+    }
+
+    #[test]
+    fn anonymous_consumers_use_no_auth() {
+        let output = expanded(
+            quote!(path = "/"),
+            quote!(
+                struct Ping {}
+            ),
+        );
+        assert!(output.contains("type User = :: sockwarden :: __private :: Anonymous ;"));
+        assert!(output.contains("type Auth = :: sockwarden :: __private :: NoAuth ;"));
+        assert!(output.contains("Spec :: new (\"Ping\" , \"/\") ;"));
+        let output = expanded(
+            quote!(path = "/", auth = "token"),
+            quote!(
+                struct Chat {
+                    #[user]
+                    user: Option<AppUser>,
+                }
+            ),
+        );
+        assert!(output.contains("type User = AppUser ;"));
+        assert!(output.contains("user : __scope . user_optional ()"));
+    }
+
+    #[test]
+    fn invalid_input_keeps_the_struct_and_stubs_the_impl() {
+        let output = expanded(
+            quote!(path = "ws"),
+            quote!(
+                struct Chat {
+                    #[path]
+                    room: String,
+                }
+            ),
+        );
+        assert!(
+            output.starts_with("struct Chat { room : String , }"),
+            "{output}"
+        );
+        assert!(output.contains(":: core :: unreachable ! ()"));
+        assert!(output.contains("compile_error !"));
+        let output = expanded(
+            quote!(path = "/"),
+            quote!(
+                struct Chat<T> {
+                    t: T,
+                }
+            ),
+        );
+        assert!(!output.contains("impl"), "{output}");
+    }
+
+    #[test]
+    fn other_items_come_back_without_the_marker() {
+        let output = expanded(
+            quote!(path = "/"),
+            quote!(
+                #[requires_auth]
+                #[derive(Debug)]
+                enum Chat {}
+            ),
+        );
+        assert!(
+            output.starts_with("# [derive (Debug)] enum Chat { }"),
+            "{output}"
+        );
+        assert!(output.contains("can only be used on a struct with named fields"));
+    }
+}
