@@ -39,14 +39,25 @@ pub trait Endpoint: Sized + Send + 'static {
     type Auth: Authenticate<User = Self::User>;
     /// The route, policies and limits.
     const SPEC: Spec;
+}
 
-    /// Builds the consumer from the handshake's scope: one field at a time.
+/// Builds a consumer from a handshake's scope and the router state `S`,
+/// one field at a time; written by `#[consumer]`.
+///
+/// `#[state]` fields come from the router state through axum's `FromRef`,
+/// so a consumer mounted on a router whose state lacks one does not compile.
+#[diagnostic::on_unimplemented(
+    message = "consumer `{Self}` cannot be built from the router state `{S}`",
+    note = "each `#[state]` field's type must implement `FromRef<{S}>`"
+)]
+pub trait FromHandshake<S>: Endpoint {
+    /// Builds the consumer.
     ///
     /// # Errors
     ///
     /// A field that cannot be read from the scope (a path parameter that does
     /// not parse, a missing query parameter) rejects the handshake.
-    fn from_scope(scope: &mut Scope<Self::User>) -> Result<Self, Rejection>;
+    fn from_handshake(scope: &mut Scope<Self::User>, state: &S) -> Result<Self, Rejection>;
 }
 
 /// How a refused handshake reaches the client.
@@ -122,6 +133,9 @@ pub struct Spec {
     pub requires_auth: bool,
     /// How refusals are delivered.
     pub reject: RejectMode,
+    /// The subprotocols the consumer speaks (`protocols = [...]`); the 101
+    /// selects the first one the client offered, in the client's order.
+    pub protocols: &'static [&'static str],
     /// Where tokens may travel.
     pub carriers: Carriers,
     /// The limits.
@@ -137,6 +151,7 @@ impl Spec {
             path,
             requires_auth: false,
             reject: RejectMode::Http,
+            protocols: &[],
             carriers: Carriers {
                 protocol_marker: "bearer",
                 query: false,
@@ -154,6 +169,12 @@ impl Spec {
     /// Delivers refusals as a close frame after the upgrade (`reject = "close"`).
     pub const fn reject_with_close(mut self) -> Spec {
         self.reject = RejectMode::Close;
+        self
+    }
+
+    /// Sets the subprotocols the consumer speaks (`protocols = [...]`).
+    pub const fn protocols(mut self, protocols: &'static [&'static str]) -> Spec {
+        self.protocols = protocols;
         self
     }
 

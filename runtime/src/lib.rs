@@ -115,7 +115,7 @@ pub use auth::{
 pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};
 pub use cx::{ConnectionId, Cx};
-pub use endpoint::{Carriers, Endpoint, Limits, RejectMode, Spec};
+pub use endpoint::{Carriers, Endpoint, FromHandshake, Limits, RejectMode, Spec};
 pub use error::Error;
 pub use message::{DecodeError, Frame, Inbound, Text};
 pub use param::{FromParam, ParamError};

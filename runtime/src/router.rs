@@ -17,7 +17,7 @@ use crate::auth::{AuthState, Authenticate, Carrier, Identity, offered_protocols}
 use crate::connection;
 use crate::consumer::{Connect, Consumer};
 use crate::cx::Cx;
-use crate::endpoint::{Endpoint, RejectMode, Spec};
+use crate::endpoint::{Endpoint, FromHandshake, RejectMode, Spec};
 use crate::handshake;
 use crate::reject::Rejection;
 use crate::scope::{HandshakeFacts, Scope};
@@ -76,13 +76,13 @@ use crate::scope::{HandshakeFacts, Scope};
 /// ```
 pub trait RouterExt<S> {
     /// Mounts consumer `C` at its declared path.
-    fn consumer<C: Consumer>(self) -> Self
+    fn consumer<C: Consumer + FromHandshake<S>>(self) -> Self
     where
         C::Auth: AuthState<S>;
 }
 
 impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
-    fn consumer<C: Consumer>(self) -> Self
+    fn consumer<C: Consumer + FromHandshake<S>>(self) -> Self
     where
         C::Auth: AuthState<S>,
     {
@@ -94,7 +94,7 @@ impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
 /// the upgrade or the refusal.
 async fn upgrade<C, S>(State(state): State<S>, request: Request) -> Response
 where
-    C: Consumer,
+    C: Consumer + FromHandshake<S>,
     S: Send + Sync + 'static,
     C::Auth: AuthState<S>,
 {
@@ -171,7 +171,7 @@ where
     });
     scope.set_user(user, carrier);
 
-    let mut consumer = match C::from_scope(&mut scope) {
+    let mut consumer = match C::from_handshake(&mut scope, &state) {
         Ok(consumer) => consumer,
         Err(rejection) => return refuse(rejection, carrier, &mut parts),
     };

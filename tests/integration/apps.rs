@@ -124,7 +124,7 @@ impl Consumer for Raw {
 
 /// Everything the scope can fill, reported back on connect; refuses the
 /// room `secret` from `connect`.
-#[consumer(path = "/ws/scope/{room}/{n}", reject = "close")]
+#[consumer(path = "/ws/scope/{room}/{n}", reject = "close", protocols = ["chat.v1", "chat.v2"])]
 pub(crate) struct Scoped {
     #[path]
     room: String,
@@ -159,6 +159,7 @@ impl Consumer for Scoped {
             "counted": self.counted,
             "origin": scope.origin(),
             "protocols": scope.subprotocols(),
+            "selected": scope.selected_protocol(),
             "peer_is_loopback": scope.peer_addr().is_some_and(|peer| peer.ip().is_loopback()),
             "user_agent": scope.header("user-agent"),
         });

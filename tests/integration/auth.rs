@@ -209,3 +209,13 @@ async fn plain_get(mut stream: tokio::net::TcpStream, path: &str) -> String {
         .unwrap();
     response
 }
+
+#[tokio::test]
+async fn the_token_is_never_echoed_whatever_else_is_offered() {
+    let addr = serve(app()).await;
+    let (mut ws, headers) =
+        connect(addr, "/ws/echo", &[("sec-websocket-protocol", "chat.v1, bearer, tok-2")]).await.accepted();
+    assert_eq!(headers["sec-websocket-protocol"], "bearer");
+    assert!(headers.values().all(|value| !value.as_bytes().windows(5).any(|w| w == b"tok-2")));
+    assert_eq!(echo(&mut ws, 1, "x").await["user"], "user2");
+}

@@ -8,4 +8,5 @@ mod blocking;
 mod expansion;
 mod messages;
 mod scope;
+mod state;
 mod stores;

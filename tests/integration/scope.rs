@@ -13,6 +13,7 @@ async fn fields_are_filled_from_the_handshake() {
         ("x-client", "cli/2"),
         ("cookie", "session=abc; theme=dark"),
         ("origin", "https://chat.example"),
+        ("sec-websocket-protocol", "chat.v3, chat.v2, chat.v1"),
         ("user-agent", "tests"),
     ];
     let path = "/ws/scope/lobby%20one/42?page=3&q=hello%20world&token=should-stay-hidden";
@@ -27,7 +28,8 @@ async fn fields_are_filled_from_the_handshake() {
         json!({
             "room": "lobby one", "n": 42, "page": 3, "q": "hello world", "client": "cli/2",
             "theme": "dark", "counted": 0, "origin": "https://chat.example",
-            "protocols": [], "peer_is_loopback": true, "user_agent": "tests",
+            "protocols": ["chat.v3", "chat.v2", "chat.v1"], "selected": "chat.v2",
+            "peer_is_loopback": true, "user_agent": "tests",
         })
     );
     send_json(&mut ws, &json!({})).await;

@@ -37,6 +37,11 @@ use crate::reject::Rejection;
 ///     fn id(&self) -> u64 { self.id }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a user type",
+    label = "the `#[user]` field's type must implement `sockwarden::AuthUser`",
+    note = "implement `AuthUser` for `{Self}`: `impl AuthUser for {Self} {{ type Id = …; fn id(&self) -> Self::Id {{ … }} }}`"
+)]
 pub trait AuthUser: Clone + Send + Sync + 'static {
     /// What identifies the user: in logs, and to find its connections.
     type Id: Clone + Eq + Hash + fmt::Display + Send + Sync + 'static;

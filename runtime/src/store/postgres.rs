@@ -2,19 +2,15 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
+use super::sql::{check_token, decode_user, unix_seconds};
 use super::{StoreError, TokenStore, token_digest};
 use crate::auth::AuthUser;
-
-/// Longest token accepted by `insert`: the longest credential a carrier
-/// delivers by default ([`Limits::DEFAULT`](crate::Limits::DEFAULT)), so no
-/// token is issued that no handshake could present.
-const MAX_TOKEN_LEN: usize = 4096;
 
 /// The advisory lock that serializes creating the table: "sockward" in ASCII.
 const SCHEMA_LOCK: i64 = 0x736f_636b_7761_7264;
@@ -443,44 +439,6 @@ async fn create_table(pool: &PgPool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-// The message names no part of the token: errors end up in logs.
-fn check_token(token: &str) -> Result<(), StoreError> {
-    if token.is_empty() {
-        Err(StoreError::new("refusing to store an empty token"))
-    } else if token.len() > MAX_TOKEN_LEN {
-        Err(StoreError::new(format!(
-            "refusing to store a token of {} bytes: the limit is {MAX_TOKEN_LEN}",
-            token.len()
-        )))
-    } else {
-        Ok(())
-    }
-}
-
-fn decode_user<U: DeserializeOwned>(json: &str) -> Result<U, StoreError> {
-    serde_json::from_str(json).map_err(|error| {
-        StoreError::new(format!(
-            "stored user does not decode as `{}`: {error}",
-            std::any::type_name::<U>()
-        ))
-    })
-}
-
-/// Whole unix seconds, rounded toward the past (a time before 1970 is
-/// negative), saturating far outside `i64`.
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => {
-            let before = before.duration();
-            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-            (-whole).saturating_sub(i64::from(before.subsec_nanos() > 0))
-        }
-    }
-}
-
-// These tests need a server: they read `DATABASE_URL` and pass with a notice
-// on stderr when it is unset. They write only rows and schemas of their own.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,21 +468,12 @@ mod tests {
     }
 
     fn unique(label: &str) -> String {
+        use std::time::UNIX_EPOCH;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos();
         format!("{label}_{}_{nanos}", std::process::id())
-    }
-
-    #[test]
-    fn unix_seconds_round_toward_the_past() {
-        let at = |secs: u64, nanos: u32| UNIX_EPOCH + std::time::Duration::new(secs, nanos);
-        assert_eq!(unix_seconds(at(100, 999_999_999)), 100);
-        assert_eq!(
-            unix_seconds(UNIX_EPOCH - std::time::Duration::from_millis(1500)),
-            -2
-        );
     }
 
     #[tokio::test]

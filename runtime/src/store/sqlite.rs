@@ -3,20 +3,18 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
+#[cfg(test)]
+use super::sql::MAX_TOKEN_LEN;
+use super::sql::{check_token, decode_user, unix_seconds};
 use super::{StoreError, TokenStore, token_digest};
 use crate::auth::AuthUser;
-
-/// Longest token accepted by `insert`: the longest credential a carrier
-/// delivers by default ([`Limits::DEFAULT`](crate::Limits::DEFAULT)), so no
-/// token is issued that no handshake could present.
-const MAX_TOKEN_LEN: usize = 4096;
 
 /// How long a statement waits for another connection's (or process's) write
 /// lock before failing, rather than failing at once with `SQLITE_BUSY`.
@@ -461,42 +459,6 @@ fn is_in_memory(url: &str) -> bool {
             .any(|(key, value)| key == "mode" && value == "memory")
 }
 
-// The message names no part of the token: errors end up in logs.
-fn check_token(token: &str) -> Result<(), StoreError> {
-    if token.is_empty() {
-        Err(StoreError::new("refusing to store an empty token"))
-    } else if token.len() > MAX_TOKEN_LEN {
-        Err(StoreError::new(format!(
-            "refusing to store a token of {} bytes: the limit is {MAX_TOKEN_LEN}",
-            token.len()
-        )))
-    } else {
-        Ok(())
-    }
-}
-
-fn decode_user<U: DeserializeOwned>(json: &str) -> Result<U, StoreError> {
-    serde_json::from_str(json).map_err(|error| {
-        StoreError::new(format!(
-            "stored user does not decode as `{}`: {error}",
-            std::any::type_name::<U>()
-        ))
-    })
-}
-
-/// Whole unix seconds, rounded toward the past (a time before 1970 is
-/// negative), saturating far outside `i64`.
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => {
-            let before = before.duration();
-            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-            (-whole).saturating_sub(i64::from(before.subsec_nanos() > 0))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,15 +486,6 @@ mod tests {
 
     async fn memory() -> SqliteTokenStore<User> {
         SqliteTokenStore::connect("sqlite::memory:").await.unwrap()
-    }
-
-    #[test]
-    fn unix_seconds_round_toward_the_past() {
-        let at = |secs: u64, nanos: u32| UNIX_EPOCH + Duration::new(secs, nanos);
-        assert_eq!(unix_seconds(at(100, 0)), 100);
-        assert_eq!(unix_seconds(at(100, 999_999_999)), 100);
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_secs(2)), -2);
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_millis(1500)), -2);
     }
 
     #[test]
@@ -658,7 +611,7 @@ mod tests {
             "sockwarden-wal-{}-{:?}.db",
             std::process::id(),
             SystemTime::now()
-                .duration_since(UNIX_EPOCH)
+                .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default()
         ));
         let store: SqliteTokenStore<User> =
