@@ -108,14 +108,11 @@ impl Consumer for Echo {
     path = "/ws/raw",
     auth = "token",
     query_token = true,
-    max_message_size = 16_777_216
+    max_message_size = 16_777_216,
+    user = User
 )]
 #[requires_auth]
-struct Raw {
-    /// Unused, but names the user type that the token store holds.
-    #[user]
-    _user: User,
-}
+struct Raw;
 
 impl Consumer for Raw {
     type In = Frame;

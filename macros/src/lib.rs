@@ -11,9 +11,10 @@ mod requires_auth;
 use proc_macro::TokenStream;
 
 /// Declares a WebSocket consumer: a struct whose fields are filled from the
-/// upgrade request, mounted at a route with an auth scheme and policies.
+/// upgrade request and the router state, mounted at a route with an auth
+/// scheme and policies.
 ///
-/// # Example
+/// # Examples
 ///
 /// ```
 /// use sockwarden::prelude::*;
@@ -60,12 +61,109 @@ use proc_macro::TokenStream;
 /// // Mounted with `Router::new().consumer::<Chat>()` (see `RouterExt`).
 /// ```
 ///
+/// Fields from the router state, subprotocols, and a consumer without fields
+/// whose user type is an argument:
+///
+/// ```
+/// use axum::Router;
+/// use axum::extract::FromRef;
+/// use sockwarden::prelude::*;
+/// use sockwarden::{Frame, Tokens, store::MemoryTokenStore};
+///
+/// #[derive(Clone)]
+/// pub struct AppUser {
+///     pub name: String,
+/// }
+///
+/// impl AuthUser for AppUser {
+///     type Id = String;
+///     fn id(&self) -> String {
+///         self.name.clone()
+///     }
+/// }
+///
+/// /// Shared by every connection, like a database pool.
+/// #[derive(Clone)]
+/// pub struct Motd(pub &'static str);
+///
+/// #[derive(Clone)]
+/// pub struct AppState {
+///     tokens: Tokens<AppUser>,
+///     motd: Motd,
+/// }
+///
+/// impl FromRef<AppState> for Tokens<AppUser> {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.tokens.clone()
+///     }
+/// }
+///
+/// impl FromRef<AppState> for Motd {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.motd.clone()
+///     }
+/// }
+///
+/// #[consumer(path = "/ws/board", protocols = ["board.v2", "board.v1"])]
+/// pub struct Board {
+///     #[state]
+///     motd: Motd,
+/// }
+///
+/// impl Consumer for Board {
+///     type In = Frame;
+///
+///     async fn connect(&mut self, cx: &mut Cx<Self>) -> Connect {
+///         match cx.send_text(self.motd.0).await {
+///             Ok(()) => Connect::Accept,
+///             Err(_) => Connect::Reject(Rejection::unavailable("try again")),
+///         }
+///     }
+///
+///     async fn receive(&mut self, _: &mut Cx<Self>, _: Frame) -> Result<(), Error> {
+///         Ok(())
+///     }
+/// }
+///
+/// // Authenticated, but it never reads its user: no `#[user]` field.
+/// #[consumer(path = "/ws/raw", auth = "token", user = AppUser)]
+/// #[requires_auth]
+/// pub struct Raw;
+///
+/// impl Consumer for Raw {
+///     type In = Frame;
+///
+///     async fn receive(&mut self, cx: &mut Cx<Self>, msg: Frame) -> Result<(), Error> {
+///         match msg {
+///             Frame::Text(text) => cx.send_text(text).await,
+///             Frame::Binary(bytes) => cx.send_binary(bytes).await,
+///         }
+///     }
+/// }
+///
+/// let state = AppState {
+///     tokens: Tokens::new(MemoryTokenStore::new()),
+///     motd: Motd("welcome"),
+/// };
+/// let app: Router = Router::new()
+///     .consumer::<Board>()
+///     .consumer::<Raw>()
+///     .with_state(state);
+/// # let _ = app;
+/// assert_eq!(
+///     <Board as sockwarden::Endpoint>::SPEC.protocols,
+///     ["board.v2", "board.v1"]
+/// );
+/// ```
+///
 /// # Grammar
 ///
 /// ```text
 /// consumer  := '#[consumer(' argument (',' argument)* ','? ')]'
 /// argument  := 'path' '=' ROUTE                  required
+///            | 'protocols' '=' '[' STRING (',' STRING)* ','? ']'
 ///            | 'auth' '=' ('"none"' | '"token"') default "none"
+///            | 'user' '=' TYPE                   a Rust type, not a string
 ///            | 'reject' '=' ('"http"' | '"close"') default "http"
 ///            | 'query_token' '=' ('true' | 'false') default false
 ///            | 'token_protocol' '=' STRING       default "bearer"
@@ -77,15 +175,20 @@ use proc_macro::TokenStream;
 /// DURATION  := '"' DIGITS ('ms' | 's') '"'
 /// ```
 ///
-/// Each argument is given at most once. `query_token`, `token_protocol` and
-/// `auth_timeout` concern authentication and need an auth scheme other than
-/// `"none"`. `token_protocol` is the `Sec-WebSocket-Protocol` marker a
-/// browser sends before the token (`bearer, <token>`); it must be an HTTP
-/// token.
+/// Each argument is given at most once. `protocols` lists the
+/// `Sec-WebSocket-Protocol` subprotocols the consumer speaks, in order of
+/// preference: at least one, each an HTTP token, none twice. `user` names
+/// the user type of the auth scheme for a consumer without a `#[user]`
+/// field. `user`, `query_token`, `token_protocol` and `auth_timeout` concern
+/// authentication and need an auth scheme other than `"none"`.
+/// `token_protocol` is the `Sec-WebSocket-Protocol` marker a browser sends
+/// before the token (`bearer, <token>`); it must be an HTTP token, and no
+/// subprotocol of `protocols` may be the same.
 ///
-/// The struct must have named fields and no generic parameters. Put
-/// [`#[requires_auth]`](macro@requires_auth) above or below `#[consumer]` to
-/// reject anonymous connections before any of your code runs.
+/// The struct has named fields, or none (`struct Echo;` is `struct Echo {}`),
+/// and no generic parameters. Put [`#[requires_auth]`](macro@requires_auth)
+/// above or below `#[consumer]` to reject anonymous connections before any of
+/// your code runs.
 ///
 /// # Field attributes
 ///
@@ -98,6 +201,7 @@ use proc_macro::TokenStream;
 /// | `#[header("x-client")]`| the request header `x-client`                      |
 /// | `#[cookie("theme")]`   | the cookie `theme`                                 |
 /// | `#[user]`              | the authenticated user                             |
+/// | `#[state]`             | taken from the router state, like axum's `State<T>` |
 /// | none                   | `Default::default()`: the consumer's own state     |
 ///
 /// A field takes at most one of these. The type of a `#[path]`, `#[query]`,
@@ -107,48 +211,79 @@ use proc_macro::TokenStream;
 /// field, and it names the user type of the auth scheme, which implements
 /// `AuthUser`: `user: AppUser` with `#[requires_auth]`, otherwise
 /// `user: Option<AppUser>`, because the consumer then admits anonymous users.
+/// Without a `#[user]` field, name the user type with `user = AppUser`.
+///
+/// The type `T` of a `#[state]` field implements axum's `FromRef<S>` for the
+/// state `S` of every router the consumer is mounted on, and is cloned out of
+/// it for each connection: keep it cheap to clone, like a pool or an `Arc`.
+/// Every type is `FromRef` of itself, so `#[state] db: Db` works on a
+/// `Router<Db>`; with an app state struct, implement `FromRef<AppState>` for
+/// each field type. A `#[state]` field cannot be `#[cfg]`-gated.
 ///
 /// # Expansion
 ///
-/// The struct stays as written, minus these attributes, and gains an
-/// implementation of `sockwarden::Endpoint`: the arguments as a `const`
-/// `sockwarden::Spec`, and a constructor that reads each field from the
-/// handshake. For the example above, in short:
+/// The struct stays as written, minus these attributes, and gains two
+/// implementations: `sockwarden::Endpoint`, the arguments as data (the user
+/// type, the auth scheme and a `const` `sockwarden::Spec`); and
+/// `sockwarden::FromHandshake<S>`, a constructor that reads each field from
+/// the handshake and the router state `S`, for every `S` that the `#[state]`
+/// fields' types can be taken from. For the first example above, with a
+/// field `#[state] db: Db` added, in short:
 ///
 /// ```text
 /// impl Endpoint for Chat {
 ///     type User = AppUser;
 ///     type Auth = TokenAuth<Self::User>;
 ///     const SPEC: Spec = Spec::new("Chat", "/ws/chat/{room}").requires_auth();
-///     fn from_scope(scope: &mut Scope<AppUser>) -> Result<Self, Rejection> {
+/// }
+///
+/// impl<S> FromHandshake<S> for Chat
+/// where
+///     Db: FromRef<S>,
+/// {
+///     fn from_handshake(scope: &mut Scope<AppUser>, state: &S) -> Result<Self, Rejection> {
 ///         Ok(Self {
 ///             room: scope.path_param::<String>("room")?,
 ///             user: scope.user_required()?,
 ///             page: scope.query_param::<Option<u32>>("page")?,
 ///             client: scope.header_param::<Option<String>>("x-client")?,
 ///             theme: scope.cookie_param::<Option<String>>("theme")?,
+///             db: <Db as FromRef<S>>::from_ref(state),
 ///             sent: Default::default(),
 ///         })
 ///     }
 /// }
 /// ```
 ///
+/// `protocols = ["chat.v2", "chat.v1"]` adds `.protocols(&["chat.v2",
+/// "chat.v1"])` to the `Spec`. Without `#[state]` fields, `FromHandshake<S>`
+/// holds for every `S`.
+///
 /// # Errors
 ///
 /// Compile errors, each at the token at fault, for:
 ///
-/// - an item that is not a struct with named fields, or a generic struct;
+/// - an item that is not a struct with named fields or a unit struct, or a
+///   generic struct;
 /// - an unknown, repeated or mistyped argument, an invalid route, an unknown
 ///   auth scheme or reject mode, an invalid duration, size or marker;
+/// - an empty `protocols` list, a subprotocol that is not an HTTP token or is
+///   listed twice, or one that is the token marker of the auth scheme;
 /// - a route capture without a `#[path]` field, or a `#[path]` field whose
 ///   name the route does not capture;
-/// - an auth scheme without a `#[user]` field, a `#[user]` field or
+/// - an auth scheme without a user type (a `#[user]` field or `user = …`),
+///   both a `#[user]` field and `user = …`, a `#[user]` field, `user = …` or
 ///   `#[requires_auth]` without an auth scheme, a second `#[user]` field, a
 ///   user field that is `Option` under `#[requires_auth]` or not `Option`
-///   without it;
-/// - a malformed or repeated field attribute;
-/// - a field type that cannot be read from a connection scope (reported by
-///   the compiler, at the field's type).
+///   without it, `user = Option<…>`;
+/// - a malformed or repeated field attribute, a `#[state]` field under
+///   `#[cfg]`;
+/// - a field type that cannot be read from a connection scope, or a user type
+///   that is not `AuthUser` (reported by the compiler, at the type).
+///
+/// A router state that a `#[state]` field cannot be taken from is a compile
+/// error where the consumer is mounted (`.consumer::<Chat>()`), about the
+/// missing `FromRef` impl, pointing at the field's type.
 ///
 /// At connect time, a value that is missing or does not parse rejects the
 /// connection before the upgrade, and so does a failed authentication under

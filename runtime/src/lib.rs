@@ -64,12 +64,20 @@
 //!    back to another carrier or to anonymous. The lookup is bounded by
 //!    `auth_timeout` (503 / 1013 past it).
 //! 3. `#[requires_auth]` refuses anonymous clients (401 / 4401).
-//! 4. The consumer is built from the [`Scope`]; a field that cannot be read
-//!    refuses with 400 / 4400.
+//! 4. The consumer is built from the [`Scope`] and the router state: a field
+//!    that cannot be read refuses with 400 / 4400; `#[state]` fields come from
+//!    the state through axum's `FromRef`, so a state that lacks one does not
+//!    compile.
 //! 5. [`Consumer::connect`] accepts or rejects, by value.
 //! 6. Refusals are delivered as `reject = "http"` (the default: a status,
 //!    a JSON body and `WWW-Authenticate`) or `reject = "close"` (a 101, one
 //!    JSON error frame, then the close code and reason), see [`RejectKind`].
+//! 7. The 101 selects the first subprotocol the client offered that the
+//!    consumer declares in `protocols = [...]`, else the token marker if the
+//!    client offered it; a client's token is never echoed.
+//!
+//! Every accept and every refusal is one `tracing` event at `info` with the
+//! consumer, scheme, carrier, reason and user id; credentials never appear.
 //!
 //! # After the upgrade
 //!

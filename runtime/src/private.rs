@@ -2,7 +2,22 @@
 
 pub use crate::auth::{Anonymous, Authenticate, NoAuth, TokenAuth};
 pub use crate::endpoint::{Endpoint, FromHandshake, Spec};
-pub use axum::extract::FromRef;
 pub use crate::param::FromParam;
 pub use crate::reject::Rejection;
 pub use crate::scope::Scope;
+
+/// A router state that provides a `#[state]` field's type `T`.
+///
+/// The same as `T: FromRef<S>`, with the state as the self type: bounds on
+/// the state let rustc report a missing `FromRef` impl as such, instead of
+/// inferring the state type from the field.
+pub trait StateProvides<T> {
+    /// The field's value.
+    fn provide(&self) -> T;
+}
+
+impl<S, T: axum::extract::FromRef<S>> StateProvides<T> for S {
+    fn provide(&self) -> T {
+        T::from_ref(self)
+    }
+}

@@ -200,12 +200,23 @@ where
     handshake::switching_protocols(accept, protocol)
 }
 
-/// The subprotocol the 101 selects: the token marker, when the client
-/// offered it to a scheme that reads tokens. Chrome fails a handshake whose
-/// offered subprotocols get no answer, so the marker is echoed (never the
-/// token) even when the answer is a refusal by close frame.
+/// The subprotocol the 101 selects: the first offered one the consumer
+/// speaks, else the token marker when the client offered it to a scheme that
+/// reads tokens. Chrome fails a handshake whose offered subprotocols get no
+/// answer, so the marker is echoed (never the token) even when the answer is
+/// a refusal by close frame.
 fn selected_protocol<C: Endpoint>(request: &Parts) -> Option<&'static str> {
-    let marker = C::SPEC.carriers.protocol_marker;
+    let spec = &C::SPEC;
+    let spoken = offered_protocols(request).find_map(|offered| {
+        spec.protocols
+            .iter()
+            .copied()
+            .find(|spoken| *spoken == offered)
+    });
+    if spoken.is_some() {
+        return spoken;
+    }
+    let marker = spec.carriers.protocol_marker;
     let offered =
         C::Auth::TOKEN_CARRIERS && offered_protocols(request).any(|protocol| protocol == marker);
     offered.then_some(marker)

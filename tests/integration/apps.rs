@@ -74,6 +74,9 @@ impl Consumer for Open {
             .as_ref()
             .map_or("anonymous", |user| &user.name)
             .to_owned();
+        if who == "user3" {
+            return Connect::Reject(Rejection::forbidden("user3 is banned"));
+        }
         match cx.send(&json!({ "type": "hello", "user": who })).await {
             Ok(()) => Connect::Accept,
             Err(_) => Connect::Reject(Rejection::server_error("could not greet")),

@@ -170,6 +170,10 @@ async fn close_mode_accepts_then_sends_an_error_frame_and_4401() {
 #[tokio::test]
 async fn connect_rejects_by_value_in_the_declared_mode() {
     let addr = serve(app()).await;
+    let refused = connect(addr, "/ws/open", &[("authorization", "Token tok-3")]).await;
+    let body = assert_refused(refused, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(body["reason"], "user3 is banned");
+
     let (mut ws, _) = connect(addr, "/ws/scope/secret/1", &[]).await.accepted();
     let frame = next_json(&mut ws).await;
     assert_eq!(
@@ -213,9 +217,18 @@ async fn plain_get(mut stream: tokio::net::TcpStream, path: &str) -> String {
 #[tokio::test]
 async fn the_token_is_never_echoed_whatever_else_is_offered() {
     let addr = serve(app()).await;
-    let (mut ws, headers) =
-        connect(addr, "/ws/echo", &[("sec-websocket-protocol", "chat.v1, bearer, tok-2")]).await.accepted();
+    let (mut ws, headers) = connect(
+        addr,
+        "/ws/echo",
+        &[("sec-websocket-protocol", "chat.v1, bearer, tok-2")],
+    )
+    .await
+    .accepted();
     assert_eq!(headers["sec-websocket-protocol"], "bearer");
-    assert!(headers.values().all(|value| !value.as_bytes().windows(5).any(|w| w == b"tok-2")));
+    assert!(
+        headers
+            .values()
+            .all(|value| !value.as_bytes().windows(5).any(|w| w == b"tok-2"))
+    );
     assert_eq!(echo(&mut ws, 1, "x").await["user"], "user2");
 }

@@ -18,9 +18,9 @@ async fn fields_are_filled_from_the_handshake() {
     ];
     let path = "/ws/scope/lobby%20one/42?page=3&q=hello%20world&token=should-stay-hidden";
     let (mut ws, response) = connect(addr, path, &headers).await.accepted();
-    assert!(
-        !response.contains_key("sec-websocket-protocol"),
-        "no protocol was declared"
+    assert_eq!(
+        response["sec-websocket-protocol"], "chat.v2",
+        "the first offered that the consumer speaks"
     );
     let report = next_json(&mut ws).await;
     assert_eq!(

@@ -44,7 +44,10 @@ impl Consumer for Greeted {
     type In = Frame;
 
     async fn connect(&mut self, cx: &mut Cx<Self>) -> Connect {
-        match cx.send(&json!({ "to": self.user.name, "motd": self.motd.0 })).await {
+        match cx
+            .send(&json!({ "to": self.user.name, "motd": self.motd.0 }))
+            .await
+        {
             Ok(()) => Connect::Accept,
             Err(_) => Connect::Reject(Rejection::server_error("could not greet")),
         }
@@ -59,8 +62,14 @@ impl Consumer for Greeted {
 async fn state_fields_come_from_the_router_state() {
     let store = MemoryTokenStore::new();
     store.insert("tok-1", User::named("user1"));
-    let state = AppState { tokens: Tokens::new(store), motd: Motd("be kind") };
+    let state = AppState {
+        tokens: Tokens::new(store),
+        motd: Motd("be kind"),
+    };
     let addr = serve(Router::new().consumer::<Greeted>().with_state(state)).await;
     let mut ws = connect_with_token(addr, "/ws/motd", "tok-1").await;
-    assert_eq!(next_json(&mut ws).await, json!({ "to": "user1", "motd": "be kind" }));
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({ "to": "user1", "motd": "be kind" })
+    );
 }

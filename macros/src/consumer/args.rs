@@ -1,5 +1,5 @@
-//! The arguments of `#[consumer(...)]`: `path = "..."`, `auth = "..."` and the
-//! policies.
+//! The arguments of `#[consumer(...)]`: `path = "..."`, `protocols = [...]`,
+//! `auth = "..."`, `user = Type` and the policies.
 //!
 //! Each value is checked on its own here, where its literal is at hand; rules
 //! that relate two arguments, or an argument and the struct, live in `model`.
@@ -10,7 +10,7 @@ use crate::path_template::PathTemplate;
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
+use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitStr, Token, Type};
 
 /// An auth scheme that `auth = "..."` can name.
 #[derive(Debug, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub(crate) struct AuthScheme {
     /// The runtime's `__private` type that authenticates with this scheme,
     /// generic over the user type; `None` for anonymous-only consumers.
     pub(crate) runtime_type: Option<&'static str>,
+    /// Whether the scheme reads tokens from the carriers, so that the
+    /// `token_protocol` marker is its own and cannot be a subprotocol
+    /// (the runtime's `Authenticate::TOKEN_CARRIERS`).
+    pub(crate) reads_tokens: bool,
 }
 
 impl AuthScheme {
@@ -29,10 +33,12 @@ impl AuthScheme {
         AuthScheme {
             name: "none",
             runtime_type: None,
+            reads_tokens: false,
         },
         AuthScheme {
             name: "token",
             runtime_type: Some("TokenAuth"),
+            reads_tokens: true,
         },
     ];
 
@@ -83,8 +89,13 @@ pub(crate) struct Route {
 pub(crate) struct ConsumerArgs {
     /// `path = "/ws/chat/{room}"`.
     pub(crate) path: Option<Arg<Route>>,
+    /// `protocols = ["chat.v2", "chat.v1"]`: non-empty, HTTP tokens, no
+    /// duplicates.
+    pub(crate) protocols: Option<Arg<Vec<LitStr>>>,
     /// `auth = "token"`.
     pub(crate) auth: Option<Arg<&'static AuthScheme>>,
+    /// `user = AppUser`: the user type, for a consumer without a `#[user]` field.
+    pub(crate) user: Option<Arg<Type>>,
     /// `reject = "close"`.
     pub(crate) reject: Option<Arg<Reject>>,
     /// `query_token = true`.
@@ -104,7 +115,9 @@ pub(crate) struct ConsumerArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
     Path,
+    Protocols,
     Auth,
+    User,
     Reject,
     QueryToken,
     TokenProtocol,
@@ -113,9 +126,11 @@ enum Key {
 }
 
 impl Key {
-    const ALL: [Key; 7] = [
+    const ALL: [Key; 9] = [
         Key::Path,
+        Key::Protocols,
         Key::Auth,
+        Key::User,
         Key::Reject,
         Key::QueryToken,
         Key::TokenProtocol,
@@ -126,7 +141,9 @@ impl Key {
     fn name(self) -> &'static str {
         match self {
             Key::Path => "path",
+            Key::Protocols => "protocols",
             Key::Auth => "auth",
+            Key::User => "user",
             Key::Reject => "reject",
             Key::QueryToken => "query_token",
             Key::TokenProtocol => "token_protocol",
@@ -139,7 +156,9 @@ impl Key {
     fn example(self) -> &'static str {
         match self {
             Key::Path => r#"path = "/ws/chat/{room}""#,
+            Key::Protocols => r#"protocols = ["chat.v2", "chat.v1"]"#,
             Key::Auth => r#"auth = "token""#,
+            Key::User => "user = AppUser",
             Key::Reject => r#"reject = "close""#,
             Key::QueryToken => "query_token = true",
             Key::TokenProtocol => r#"token_protocol = "bearer""#,
@@ -160,6 +179,13 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> ConsumerArgs {
     args
 }
 
+/// What follows `key =`: an expression, except for `user`, which takes a type.
+#[derive(Debug)]
+enum Value {
+    Expr(Expr),
+    Type(Type),
+}
+
 impl ConsumerArgs {
     /// Parses `key = value, ...`. Only syntax errors stop it; a bad key or
     /// value is recorded and parsing goes on with the next argument.
@@ -175,7 +201,13 @@ impl ConsumerArgs {
             let key = input.call(Ident::parse_any)?;
             let value = if input.peek(Token![=]) {
                 input.parse::<Token![=]>()?;
-                Some(input.parse::<Expr>()?)
+                // `user = "AppUser"` is read as the string it is, for a
+                // better message than "expected type".
+                if key.unraw() == Key::User.name() && !input.peek(LitStr) {
+                    Some(Value::Type(input.parse()?))
+                } else {
+                    Some(Value::Expr(input.parse()?))
+                }
             } else {
                 // `auth(token)` or `auth token`: skip what stands for the value,
                 // `set` explains the `key = value` form.
@@ -193,7 +225,7 @@ impl ConsumerArgs {
         Ok(())
     }
 
-    fn set(&mut self, key: Ident, value: Option<&Expr>, errors: &mut Errors) {
+    fn set(&mut self, key: Ident, value: Option<&Value>, errors: &mut Errors) {
         let name = key.unraw().to_string();
         let Some(known) = Key::ALL.into_iter().find(|known| known.name() == name) else {
             let expected = Key::ALL.map(|key| format!("`{}`", key.name())).join(", ");
@@ -204,16 +236,30 @@ impl ConsumerArgs {
             self.incomplete = true;
             return;
         };
+        // Only `user` may hold a type; every other value is an expression.
+        let expr = value.and_then(|value| match value {
+            Value::Expr(expr) => Some(expr),
+            Value::Type(_) => None,
+        });
         match known {
-            Key::Path => store(&mut self.path, known, key, value, errors, parse_route),
-            Key::Auth => store(&mut self.auth, known, key, value, errors, parse_auth),
-            Key::Reject => store(&mut self.reject, known, key, value, errors, parse_reject),
-            Key::QueryToken => store(&mut self.query_token, known, key, value, errors, parse_bool),
+            Key::Path => store(&mut self.path, known, key, expr, errors, parse_route),
+            Key::Protocols => store(
+                &mut self.protocols,
+                known,
+                key,
+                expr,
+                errors,
+                parse_protocols,
+            ),
+            Key::Auth => store(&mut self.auth, known, key, expr, errors, parse_auth),
+            Key::User => store(&mut self.user, known, key, value, errors, parse_user),
+            Key::Reject => store(&mut self.reject, known, key, expr, errors, parse_reject),
+            Key::QueryToken => store(&mut self.query_token, known, key, expr, errors, parse_bool),
             Key::TokenProtocol => store(
                 &mut self.token_protocol,
                 known,
                 key,
-                value,
+                expr,
                 errors,
                 parse_token_protocol,
             ),
@@ -221,7 +267,7 @@ impl ConsumerArgs {
                 &mut self.max_message_size,
                 known,
                 key,
-                value,
+                expr,
                 errors,
                 parse_size,
             ),
@@ -229,7 +275,7 @@ impl ConsumerArgs {
                 &mut self.auth_timeout_ms,
                 known,
                 key,
-                value,
+                expr,
                 errors,
                 parse_timeout,
             ),
@@ -239,13 +285,13 @@ impl ConsumerArgs {
 
 /// Fills `slot` with the argument unless it is a duplicate. The value is
 /// checked by `parse`, which reports its own errors.
-fn store<T>(
+fn store<V, T>(
     slot: &mut Option<Arg<T>>,
     known: Key,
     key: Ident,
-    value: Option<&Expr>,
+    value: Option<&V>,
     errors: &mut Errors,
-    parse: fn(&Expr, Key, &mut Errors) -> Option<T>,
+    parse: fn(&V, Key, &mut Errors) -> Option<T>,
 ) {
     if slot.is_some() {
         errors.spanned(
@@ -330,6 +376,108 @@ fn parse_route(value: &Expr, key: Key, errors: &mut Errors) -> Option<Route> {
         Ok(template) => Some(Route { literal, template }),
         Err(message) => {
             errors.spanned(&literal, message);
+            None
+        }
+    }
+}
+
+fn parse_protocols(value: &Expr, key: Key, errors: &mut Errors) -> Option<Vec<LitStr>> {
+    let Some(list) = array(value) else {
+        errors.spanned(
+            value,
+            format!(
+                "`{}` takes a list of string literals; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        );
+        return None;
+    };
+    if list.elems.is_empty() {
+        errors.spanned(
+            list,
+            format!(
+                "`{}` needs at least one subprotocol; write `protocols = [\"chat.v1\"]` or \
+                 remove the argument",
+                key.name()
+            ),
+        );
+        return None;
+    }
+    let mut protocols: Vec<LitStr> = Vec::with_capacity(list.elems.len());
+    let mut valid = true;
+    for elem in &list.elems {
+        let lit = match literal(elem) {
+            Some(Lit::Str(lit)) if lit.suffix().is_empty() => lit,
+            _ => {
+                errors.spanned(
+                    elem,
+                    format!(
+                        "`{}` takes string literals; write `{}`",
+                        key.name(),
+                        key.example()
+                    ),
+                );
+                valid = false;
+                continue;
+            }
+        };
+        let protocol = lit.value();
+        if !http::is_token(&protocol) {
+            let problem = if protocol.is_empty() {
+                "a subprotocol cannot be empty".to_owned()
+            } else {
+                format!(
+                    "`{protocol}` is not a valid subprotocol: it is sent in \
+                     `Sec-WebSocket-Protocol`, so it must be an HTTP token without spaces, \
+                     commas or other separators"
+                )
+            };
+            errors.spanned(lit, format!("{problem}; write a word like `\"chat.v1\"`"));
+            valid = false;
+        } else if protocols.iter().any(|seen| seen.value() == protocol) {
+            errors.spanned(
+                lit,
+                format!("duplicate subprotocol `{protocol}`; list it once"),
+            );
+            valid = false;
+        } else {
+            protocols.push(lit.clone());
+        }
+    }
+    valid.then_some(protocols)
+}
+
+/// The `[...]` of a list argument.
+fn array(value: &Expr) -> Option<&ExprArray> {
+    match value {
+        Expr::Array(array) if array.attrs.is_empty() => Some(array),
+        // A `$list:expr` of a `macro_rules!` arrives wrapped in a group.
+        Expr::Group(group) => array(&group.expr),
+        _ => None,
+    }
+}
+
+/// The type of `user = AppUser`. Rules about it that involve the auth scheme
+/// or the fields live in `model`.
+fn parse_user(value: &Value, key: Key, errors: &mut Errors) -> Option<Type> {
+    match value {
+        Value::Type(ty) => Some(ty.clone()),
+        Value::Expr(expr) => {
+            // A string that holds a type: suggest the type itself.
+            let written = match literal(expr) {
+                Some(Lit::Str(lit)) if lit.parse::<Type>().is_ok() => {
+                    format!("{} = {}", key.name(), lit.value().trim())
+                }
+                _ => key.example().to_owned(),
+            };
+            errors.spanned(
+                expr,
+                format!(
+                    "`{}` takes a type, not a string; write `{written}`",
+                    key.name()
+                ),
+            );
             None
         }
     }
@@ -452,6 +600,7 @@ mod tests {
     use crate::errors::Errors;
     use proc_macro2::TokenStream;
     use quote::quote;
+    use syn::LitStr;
 
     fn parse_ok(tokens: TokenStream) -> ConsumerArgs {
         let mut errors = Errors::new();
@@ -470,7 +619,9 @@ mod tests {
     fn parses_every_argument() {
         let args = parse_ok(quote! {
             path = "/ws/chat/{room}",
+            protocols = ["chat.v2", "chat.v1"],
             auth = "token",
+            user = crate::users::AppUser,
             reject = "close",
             query_token = true,
             token_protocol = "jwt",
@@ -480,7 +631,18 @@ mod tests {
         let route = args.path.unwrap().value.unwrap();
         assert_eq!(route.literal.value(), "/ws/chat/{room}");
         assert!(route.template.capture("room").is_some());
+        let protocols: Vec<String> = args
+            .protocols
+            .unwrap()
+            .value
+            .unwrap()
+            .iter()
+            .map(LitStr::value)
+            .collect();
+        assert_eq!(protocols, ["chat.v2", "chat.v1"]);
         assert_eq!(args.auth.unwrap().value.unwrap().name, "token");
+        let user = args.user.unwrap().value.unwrap();
+        assert_eq!(quote!(#user).to_string(), "crate :: users :: AppUser");
         assert_eq!(args.reject.unwrap().value, Some(Reject::Close));
         assert_eq!(args.query_token.unwrap().value, Some(true));
         assert_eq!(args.token_protocol.unwrap().value.unwrap().value(), "jwt");
@@ -514,8 +676,9 @@ mod tests {
         assert_eq!(
             messages(quote!(pth = "/ws")),
             [
-                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
-              `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`"
+                "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
+              `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
+              `auth_timeout`"
             ]
         );
     }
@@ -536,8 +699,9 @@ mod tests {
         assert_eq!(
             messages(quote!(pth = "/", auth = "tokn", reject = 1, path = "ws")),
             [
-                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
-                 `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`",
+                "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
+                 `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
+                 `auth_timeout`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",
@@ -625,6 +789,83 @@ mod tests {
             errors.messages(),
             ["name the route argument: write `path = \"/ws/chat\"`"]
         );
+    }
+
+    #[test]
+    fn protocols() {
+        let example = "write `protocols = [\"chat.v2\", \"chat.v1\"]`";
+        assert_eq!(
+            messages(quote!(protocols = "chat.v1")),
+            [format!(
+                "`protocols` takes a list of string literals; {example}"
+            )]
+        );
+        assert_eq!(
+            messages(quote!(protocols = [])),
+            [
+                "`protocols` needs at least one subprotocol; write `protocols = [\"chat.v1\"]` \
+                 or remove the argument"
+            ]
+        );
+        // Every bad entry is reported, each at its literal.
+        assert_eq!(
+            messages(quote!(protocols = ["chat v1", chat, "", "a", "a", "b"s])),
+            [
+                "`chat v1` is not a valid subprotocol: it is sent in `Sec-WebSocket-Protocol`, \
+                 so it must be an HTTP token without spaces, commas or other separators; write \
+                 a word like `\"chat.v1\"`"
+                    .to_owned(),
+                format!("`protocols` takes string literals; {example}"),
+                "a subprotocol cannot be empty; write a word like `\"chat.v1\"`".to_owned(),
+                "duplicate subprotocol `a`; list it once".to_owned(),
+                format!("`protocols` takes string literals; {example}"),
+            ]
+        );
+        let mut errors = Errors::new();
+        let args = parse(quote!(protocols = ["a", "b b"]), &mut errors);
+        assert_eq!(errors.messages().len(), 1);
+        assert!(
+            args.protocols.unwrap().value.is_none(),
+            "a list with a bad entry is not used"
+        );
+        // Trailing commas and lists from a `macro_rules!` `$list:expr`.
+        assert!(messages(quote!(protocols = ["a",])).is_empty());
+        let list = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!(["a"]));
+        assert!(messages(quote!(protocols = #list)).is_empty());
+    }
+
+    #[test]
+    fn user_takes_a_type() {
+        for ty in [
+            quote!(AppUser),
+            quote!(crate::User),
+            quote!(Vec<u8>),
+            quote!(<X as Y>::User),
+        ] {
+            let args = parse_ok(quote!(user = #ty, path = "/"));
+            assert!(args.user.unwrap().value.is_some(), "{ty}");
+        }
+        assert_eq!(
+            messages(quote!(user = "AppUser", path = "/")),
+            ["`user` takes a type, not a string; write `user = AppUser`"]
+        );
+        assert_eq!(
+            messages(quote!(user = "not a type")),
+            ["`user` takes a type, not a string; write `user = AppUser`"]
+        );
+        assert_eq!(
+            messages(quote!(user)),
+            ["`user` needs a value; write `user = AppUser`"]
+        );
+        assert_eq!(
+            messages(quote!(user = A, user = B)),
+            ["duplicate consumer argument `user`; give it once"]
+        );
+        // Anything else after `user =` is a syntax error.
+        let mut errors = Errors::new();
+        let args = parse(quote!(user = 5), &mut errors);
+        assert!(args.incomplete);
+        assert_eq!(errors.messages().len(), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The code a consumer expands to: the struct as written (minus our
-//! attributes) and one `Endpoint` impl holding data and one runtime call per
-//! field. Every behaviour behind those calls lives in the runtime.
+//! attributes), an `Endpoint` impl holding data, and a `FromHandshake` impl
+//! with one runtime call per field. Every behaviour behind those calls lives
+//! in the runtime.
 
 use super::args::Reject;
 use super::fields::Source;
@@ -11,7 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ItemStruct;
 use syn::spanned::Spanned as _;
 
-/// The struct and its `Endpoint` impl.
+/// The struct and its `Endpoint` and `FromHandshake` impls.
 pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
     let ident = &model.ident;
     let name = super::fields::unraw(ident);
@@ -40,6 +41,9 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
     if model.reject == Reject::Close {
         spec.extend(quote!(.reject_with_close()));
     }
+    if let Some(protocols) = &model.protocols {
+        spec.extend(quote!(.protocols(&[#(#protocols),*])));
+    }
     if model.query_token {
         spec.extend(quote!(.query_token()));
     }
@@ -54,6 +58,27 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.auth_timeout_ms(#millis)));
     }
+
+    // One bound per `#[state]` field, located at the field's type: a router
+    // state that lacks it fails where the consumer is mounted, with a note
+    // pointing at the field. The bound's self type is the state, not the
+    // field's type: with `Db: FromRef<__S>` rustc would pick `__S = Db` from
+    // axum's blanket `impl FromRef<T> for T` and report a type mismatch.
+    let bounds: Vec<TokenStream> = model
+        .fields
+        .iter()
+        .filter(|field| matches!(field.source, Source::State))
+        .map(|field| {
+            let ty = &field.ty;
+            let span = Span::call_site().located_at(ty.span());
+            quote_spanned!(span=> __S: ::sockwarden::__private::StateProvides<#ty>)
+        })
+        .collect();
+    let where_clause = if bounds.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#bounds,)*)
+    };
 
     let inits = model.fields.iter().map(|field| {
         let (ident, ty, cfgs) = (&field.ident, &field.ty, &field.cfgs);
@@ -70,6 +95,9 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
             Source::Cookie(name) => quote_spanned!(span=> __scope.cookie_param::<#ty>(#name)?),
             Source::User if model.requires_auth => quote_spanned!(span=> __scope.user_required()?),
             Source::User => quote_spanned!(span=> __scope.user_optional()),
+            Source::State => quote_spanned!(span=>
+                <__S as ::sockwarden::__private::StateProvides<#ty>>::provide(__state)
+            ),
             Source::Default => quote_spanned!(span=> ::core::default::Default::default()),
             Source::Malformed => unreachable!("a malformed attribute is an error"),
         };
@@ -80,13 +108,9 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         #user
         #auth
         const SPEC: ::sockwarden::__private::Spec = #spec;
-        fn from_scope(
-            __scope: &mut ::sockwarden::__private::Scope<<Self as ::sockwarden::__private::Endpoint>::User>,
-        ) -> ::core::result::Result<Self, ::sockwarden::__private::Rejection> {
-            ::core::result::Result::Ok(Self { #(#inits,)* })
-        }
     };
-    with_impl(input, &endpoint)
+    let build = quote!(::core::result::Result::Ok(Self { #(#inits,)* }));
+    with_impls(input, &endpoint, &where_clause, &build)
 }
 
 /// The struct, the errors, and when the struct allows it a stub impl, so that
@@ -102,18 +126,26 @@ pub(crate) fn fallback(input: &ItemStruct, errors: Errors) -> TokenStream {
         type User = ::sockwarden::__private::Anonymous;
         type Auth = ::sockwarden::__private::NoAuth;
         const SPEC: ::sockwarden::__private::Spec = ::sockwarden::__private::Spec::new(#name, "/");
-        fn from_scope(
-            __scope: &mut ::sockwarden::__private::Scope<<Self as ::sockwarden::__private::Endpoint>::User>,
-        ) -> ::core::result::Result<Self, ::sockwarden::__private::Rejection> {
-            ::core::unreachable!()
-        }
     };
-    let mut tokens = with_impl(input, &stub);
+    let mut tokens = with_impls(
+        input,
+        &stub,
+        &TokenStream::new(),
+        &quote!(::core::unreachable!()),
+    );
     tokens.extend(errors);
     tokens
 }
 
-fn with_impl(input: &ItemStruct, body: &TokenStream) -> TokenStream {
+/// The struct, then `Endpoint` with `endpoint` as its body, and
+/// `FromHandshake` for any router state that meets `where_clause`, whose
+/// constructor returns `build`.
+fn with_impls(
+    input: &ItemStruct,
+    endpoint: &TokenStream,
+    where_clause: &TokenStream,
+    build: &TokenStream,
+) -> TokenStream {
     let ident = &input.ident;
     quote! {
         #input
@@ -122,7 +154,17 @@ fn with_impl(input: &ItemStruct, body: &TokenStream) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             impl ::sockwarden::__private::Endpoint for #ident {
-                #body
+                #endpoint
+            }
+
+            #[automatically_derived]
+            impl<__S> ::sockwarden::__private::FromHandshake<__S> for #ident #where_clause {
+                fn from_handshake(
+                    __scope: &mut ::sockwarden::__private::Scope<<Self as ::sockwarden::__private::Endpoint>::User>,
+                    __state: &__S,
+                ) -> ::core::result::Result<Self, ::sockwarden::__private::Rejection> {
+                    #build
+                }
             }
         };
     }

@@ -1,5 +1,5 @@
-//! The field attributes `#[path]`, `#[query]`, `#[header]`, `#[cookie]` and
-//! `#[user]`: where each field of a consumer gets its value.
+//! The field attributes `#[path]`, `#[query]`, `#[header]`, `#[cookie]`,
+//! `#[user]` and `#[state]`: where each field of a consumer gets its value.
 //!
 //! An attribute macro cannot declare helper attributes the way a derive does,
 //! so these are removed from the struct here, before the compiler sees them.
@@ -27,6 +27,8 @@ pub(crate) enum Source {
     Cookie(String),
     /// `#[user]`: the authenticated user.
     User,
+    /// `#[state]`: taken from the router state through `FromRef`.
+    State,
     /// No attribute: `Default::default()`.
     Default,
     /// A malformed attribute, already reported: the field may be meant to
@@ -58,15 +60,17 @@ enum Helper {
     Header,
     Cookie,
     User,
+    State,
 }
 
 impl Helper {
-    const ALL: [Helper; 5] = [
+    const ALL: [Helper; 6] = [
         Helper::Path,
         Helper::Query,
         Helper::Header,
         Helper::Cookie,
         Helper::User,
+        Helper::State,
     ];
 
     fn name(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Helper {
             Helper::Header => "header",
             Helper::Cookie => "cookie",
             Helper::User => "user",
+            Helper::State => "state",
         }
     }
 
@@ -95,6 +100,7 @@ impl Helper {
             Helper::Header => "`#[header(\"x-client\")]`",
             Helper::Cookie => "`#[cookie(\"theme\")]`",
             Helper::User => "`#[user]`",
+            Helper::State => "`#[state]`",
         }
     }
 }
@@ -130,7 +136,7 @@ pub(crate) fn parse(fields: &mut FieldsNamed, errors: &mut Errors) -> Vec<Consum
                     format!(
                         "the field `{}` already takes its value from `#[{}]`; \
                          a field has at most one of `#[path]`, `#[query]`, `#[header]`, \
-                         `#[cookie]` and `#[user]`",
+                         `#[cookie]`, `#[user]` and `#[state]`",
                         unraw(&ident),
                         first.unwrap_or_default(),
                     ),
@@ -144,12 +150,21 @@ pub(crate) fn parse(fields: &mut FieldsNamed, errors: &mut Errors) -> Vec<Consum
             Some((source, attr)) => (source, Some(attr)),
             None => (Source::Default, None),
         };
-        let cfgs = field
+        let cfgs: Vec<Attribute> = field
             .attrs
             .iter()
             .filter(|attr| attr.path().is_ident("cfg"))
             .cloned()
             .collect();
+        if let (Source::State, Some(cfg)) = (&source, cfgs.first()) {
+            // The field's `FromRef` bound goes in a `where` clause, and
+            // `#[cfg]` there is unstable: the bound would outlive the field.
+            errors.spanned(
+                cfg,
+                "a `#[state]` field cannot be configured out: its `FromRef` bound stays; \
+                 put the `#[cfg]` on the whole consumer instead",
+            );
+        }
         parsed.push(ConsumerField {
             ident,
             ty: field.ty.clone(),
@@ -184,8 +199,12 @@ fn parse_helper(attr: &Attribute, ident: &Ident, errors: &mut Errors) -> Option<
     };
     let name: Option<LitStr> = match &attr.meta {
         Meta::Path(_) => None,
-        Meta::List(_) if helper == Helper::User => {
-            errors.spanned(attr, "`#[user]` takes no arguments; write `#[user]`");
+        Meta::List(_) | Meta::NameValue(_) if matches!(helper, Helper::User | Helper::State) => {
+            let name = helper.name();
+            errors.spanned(
+                attr,
+                format!("`#[{name}]` takes no arguments; write `#[{name}]`"),
+            );
             return None;
         }
         Meta::List(_) => {
@@ -245,6 +264,7 @@ fn parse_helper(attr: &Attribute, ident: &Ident, errors: &mut Errors) -> Option<
             }
         }
         Helper::User => Source::User,
+        Helper::State => Source::State,
     })
 }
 
@@ -274,6 +294,7 @@ mod tests {
             #[query] page: Option<u32>,
             #[query("p")] r#type: Option<u32>,
             #[header("x-client")] client: Option<String>,
+            #[state] db: Db,
             /// Docs stay.
             #[cookie("theme")] #[cfg(test)] theme: Option<String>,
             typed: u32,
@@ -289,11 +310,12 @@ mod tests {
                 "Query(\"page\")",
                 "Query(\"p\")",
                 "Header(\"x-client\")",
+                "State",
                 "Cookie(\"theme\")",
                 "Default",
             ]
         );
-        assert_eq!(parsed[6].cfgs.len(), 1);
+        assert_eq!(parsed[7].cfgs.len(), 1);
         let remaining: Vec<String> = fields
             .named
             .iter()
@@ -318,6 +340,9 @@ mod tests {
             #[query = "q"] d: String,
             #[cookie("a b")] e: String,
             #[path("")] f: String,
+            #[state(db)] g: Db,
+            #[state = "db"] h: Db,
+            #[user = "x"] i: String,
         }));
         assert_eq!(
             messages,
@@ -329,6 +354,9 @@ mod tests {
                 "`a b` is not a valid cookie name: it must be an HTTP token, without spaces or \
                  separators; write `#[cookie(\"theme\")]`",
                 "the name is empty; write `#[path]` or `#[path(\"room\")]`",
+                "`#[state]` takes no arguments; write `#[state]`",
+                "`#[state]` takes no arguments; write `#[state]`",
+                "`#[user]` takes no arguments; write `#[user]`",
             ]
         );
         // A field whose attribute is broken is not reported again as unmarked.
@@ -342,10 +370,26 @@ mod tests {
             messages,
             [
                 "the field `room` already takes its value from `#[path]`; a field has at most one \
-              of `#[path]`, `#[query]`, `#[header]`, `#[cookie]` and `#[user]`"
+              of `#[path]`, `#[query]`, `#[header]`, `#[cookie]`, `#[user]` and `#[state]`"
             ]
         );
         assert!(matches!(parsed[0].source, Source::Path { .. }));
+    }
+
+    #[test]
+    fn state_fields_cannot_be_configured_out() {
+        let (_, parsed, messages) = parse_fields(quote!({
+            #[cfg(feature = "db")] #[state] db: Db,
+            #[cfg(feature = "db")] #[query] page: u32,
+        }));
+        assert_eq!(
+            messages,
+            [
+                "a `#[state]` field cannot be configured out: its `FromRef` bound stays; put the \
+                 `#[cfg]` on the whole consumer instead"
+            ]
+        );
+        assert!(matches!(parsed[0].source, Source::State));
     }
 
     #[test]

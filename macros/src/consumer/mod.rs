@@ -1,5 +1,5 @@
 //! `#[consumer(...)]`: parse the arguments and the struct, validate them
-//! together, then emit the struct and its `Endpoint` impl.
+//! together, then emit the struct and its `Endpoint` and `FromHandshake` impls.
 
 mod args;
 mod expand;
@@ -47,28 +47,23 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn analyze(args: TokenStream, input: &mut ItemStruct, errors: &mut Errors) -> Option<Consumer> {
     let args = args::parse(args, errors);
     let marker = take_sibling_attributes(&mut input.attrs, errors);
-    match &mut input.fields {
-        Fields::Named(named) => {
-            let fields = fields::parse(named, errors);
-            model::validate(input, args, marker.as_ref(), fields, errors)
-        }
-        Fields::Unnamed(_) | Fields::Unit => {
-            let example = if matches!(input.fields, Fields::Unit) {
-                "{}"
-            } else {
-                "{ name: Type }"
-            };
+    let fields = match &mut input.fields {
+        Fields::Named(named) => fields::parse(named, errors),
+        // `struct Echo;` is `struct Echo {}`: `Self {}` builds either.
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(_) => {
             fields::strip(&mut input.fields);
             errors.spanned(
                 &input.ident,
                 format!(
-                    "`#[consumer]` needs a struct with named fields; write `struct {} {example}`",
+                    "`#[consumer]` needs a struct with named fields; write `struct {} {{ name: Type }}`",
                     input.ident
                 ),
             );
-            None
+            return None;
         }
-    }
+    };
+    model::validate(input, args, marker.as_ref(), fields, errors)
 }
 
 /// Removes the `#[requires_auth]` marker and any second `#[consumer]` from
@@ -206,8 +201,9 @@ mod tests {
                 )
             ),
             [
-                "unknown consumer argument `pth`; expected one of `path`, `auth`, `reject`, \
-              `query_token`, `token_protocol`, `max_message_size`, `auth_timeout`"
+                "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
+              `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
+              `auth_timeout`"
             ]
         );
         assert_eq!(
@@ -317,14 +313,24 @@ mod tests {
             ),
             ["`#[consumer]` needs a struct with named fields; write `struct Chat { name: Type }`"]
         );
-        assert_eq!(
+        // A unit struct is a consumer without fields.
+        assert!(
             errors(
                 quote!(path = "/"),
                 quote!(
                     struct Chat;
                 )
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/{room}"),
+                quote!(
+                    struct Chat;
+                )
             ),
-            ["`#[consumer]` needs a struct with named fields; write `struct Chat {}`"]
+            ["route parameter `{room}` has no field; add `#[path] room: String` to `Chat`"]
         );
         assert_eq!(
             errors(
@@ -363,7 +369,7 @@ mod tests {
                 )
             ),
             ["`auth = \"token\"` needs to know the user type; add a \
-              `#[user] user: Option<YourUser>` field"]
+              `#[user] user: Option<YourUser>` field or `user = YourUser` to `#[consumer]`"]
         );
         assert_eq!(
             errors(
@@ -374,7 +380,8 @@ mod tests {
                 )
             ),
             [
-                "`auth = \"token\"` needs to know the user type; add a `#[user] user: YourUser` field"
+                "`auth = \"token\"` needs to know the user type; add a `#[user] user: YourUser` \
+                 field or `user = YourUser` to `#[consumer]`"
             ]
         );
         assert_eq!(
@@ -520,6 +527,204 @@ mod tests {
         );
     }
 
+    #[test]
+    fn user_argument() {
+        let none: Vec<String> = Vec::new();
+        for item in [
+            quote!(
+                struct Echo;
+            ),
+            quote!(
+                #[requires_auth]
+                struct Echo {}
+            ),
+        ] {
+            assert_eq!(
+                errors(quote!(path = "/", auth = "token", user = AppUser), item),
+                none
+            );
+        }
+        assert_eq!(
+            errors(
+                quote!(path = "/", user = AppUser),
+                quote!(
+                    struct Echo;
+                )
+            ),
+            [
+                "`user` names the user type of an auth scheme; add `auth = \"token\"` to \
+                 `#[consumer]` or remove `user = AppUser`"
+            ]
+        );
+        // `#[requires_auth]` without a scheme is the one mistake reported.
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "none", user = AppUser),
+                quote!(
+                    #[requires_auth]
+                    struct Echo;
+                )
+            ),
+            ["`#[requires_auth]` needs an auth scheme; add `auth = \"token\"` to `#[consumer]`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "token", user = crate::AppUser),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user]
+                        user: AppUser,
+                    }
+                )
+            ),
+            ["remove `user = crate::AppUser`: the `#[user]` field already names the user type"]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "token", user = Option<AppUser>),
+                quote!(
+                    struct Echo;
+                )
+            ),
+            [
+                "`user` names the user type itself, even when anonymous users are admitted; \
+                 write `user = AppUser`"
+            ]
+        );
+        // A string has its own error and nothing else.
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "token", user = "AppUser"),
+                quote!(
+                    struct Echo;
+                )
+            ),
+            ["`user` takes a type, not a string; write `user = AppUser`"]
+        );
+    }
+
+    #[test]
+    fn protocols_and_the_token_marker() {
+        let none: Vec<String> = Vec::new();
+        let echo = || {
+            quote!(
+                struct Echo;
+            )
+        };
+        // Without a scheme that reads tokens, `bearer` is only a name.
+        assert_eq!(
+            errors(quote!(path = "/", protocols = ["bearer"]), echo()),
+            none
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/",
+                    auth = "token",
+                    user = U,
+                    protocols = ["chat", "bearer"]
+                ),
+                echo()
+            ),
+            [
+                "the subprotocol `bearer` is the default token marker of `auth = \"token\"`, \
+                 which a client sends before its token; rename the subprotocol or choose \
+                 another marker with `token_protocol = \"jwt\"`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/",
+                    auth = "token",
+                    user = U,
+                    protocols = ["bearer"],
+                    token_protocol = "jwt"
+                ),
+                echo()
+            ),
+            none
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/",
+                    auth = "token",
+                    user = U,
+                    protocols = ["jwt"],
+                    token_protocol = "jwt"
+                ),
+                echo()
+            ),
+            [
+                "the subprotocol `jwt` is also `token_protocol`, the marker a client sends \
+                 before its token; rename one of them"
+            ]
+        );
+        // Subprotocols are compared as the runtime does: case matters.
+        assert_eq!(
+            errors(
+                quote!(path = "/", auth = "token", user = U, protocols = ["Bearer"]),
+                echo()
+            ),
+            none
+        );
+    }
+
+    #[test]
+    fn state_fields() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {
+                        #[path]
+                        room: String,
+                        #[state]
+                        db: Db,
+                        #[state]
+                        config: Arc<Config>,
+                    }
+                )
+            ),
+            none
+        );
+        // A `#[state]` field named like a capture does not fill it.
+        assert_eq!(
+            errors(
+                quote!(path = "/ws/{room}"),
+                quote!(
+                    struct Chat {
+                        #[state]
+                        room: Room,
+                    }
+                )
+            ),
+            [
+                "route parameter `{room}` has no field; add `#[path(\"room\")] room_param: \
+                 String` to `Chat`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(path = "/"),
+                quote!(
+                    struct Chat {
+                        #[state]
+                        #[user]
+                        db: Db,
+                    }
+                )
+            ),
+            [
+                "the field `db` already takes its value from `#[state]`; a field has at most one \
+                 of `#[path]`, `#[query]`, `#[header]`, `#[cookie]`, `#[user]` and `#[state]`"
+            ]
+        );
+    }
+
     fn expanded(args: TokenStream, item: TokenStream) -> String {
         expand(args, item).to_string()
     }
@@ -529,6 +734,7 @@ mod tests {
         let output = expanded(
             quote!(
                 path = "/ws/{room}",
+                protocols = ["chat.v2", "chat.v1"],
                 auth = "token",
                 reject = "close",
                 query_token = true,
@@ -546,17 +752,25 @@ mod tests {
                     #[cfg(test)]
                     #[query("p")]
                     page: Option<u32>,
+                    #[state]
+                    db: Db,
                     typed: u32,
                 }
             ),
         );
         for expected in [
-            "pub struct Chat { room : String , user : AppUser , # [cfg (test)] page : Option < u32 > , typed : u32 , }",
+            "pub struct Chat { room : String , user : AppUser , # [cfg (test)] page : Option < u32 > , db : Db , typed : u32 , }",
             "type User = AppUser ;",
             "type Auth = :: sockwarden :: __private :: TokenAuth < Self :: User > ;",
             ":: sockwarden :: __private :: Spec :: new (\"Chat\" , \"/ws/{room}\") . requires_auth () \
-             . reject_with_close () . query_token () . token_protocol (\"bearer\") \
-             . max_message_size (65536) . auth_timeout_ms (5000) ;",
+             . reject_with_close () . protocols (& [\"chat.v2\" , \"chat.v1\"]) . query_token () \
+             . token_protocol (\"bearer\") . max_message_size (65536) . auth_timeout_ms (5000) ;",
+            "impl < __S > :: sockwarden :: __private :: FromHandshake < __S > for Chat \
+             where Db : :: sockwarden :: __private :: FromRef < __S > , {",
+            "fn from_handshake (__scope : & mut :: sockwarden :: __private :: Scope << Self as \
+             :: sockwarden :: __private :: Endpoint > :: User > , __state : & __S ,) \
+             -> :: core :: result :: Result < Self , :: sockwarden :: __private :: Rejection > {",
+            "db : < Db as :: sockwarden :: __private :: FromRef < __S >> :: from_ref (__state)",
             "room : __scope . path_param :: < String > (\"room\") ?",
             "user : __scope . user_required () ?",
             "# [cfg (test)] page : __scope . query_param :: < Option < u32 > > (\"p\") ?",
@@ -594,6 +808,30 @@ mod tests {
     }
 
     #[test]
+    fn unit_structs_and_consumers_without_state() {
+        let output = expanded(
+            quote!(path = "/ws/echo", auth = "token", user = AppUser),
+            quote!(
+                pub struct Echo;
+            ),
+        );
+        assert!(output.starts_with("pub struct Echo ;"), "{output}");
+        assert!(output.contains("type User = AppUser ;"), "{output}");
+        // No `#[state]` field: any router state, no `where` clause.
+        assert!(
+            output.contains(
+                "impl < __S > :: sockwarden :: __private :: FromHandshake < __S > for Echo { fn"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.contains(":: core :: result :: Result :: Ok (Self { })"),
+            "{output}"
+        );
+        assert!(!output.contains("protocols"), "{output}");
+    }
+
+    #[test]
     fn invalid_input_keeps_the_struct_and_stubs_the_impl() {
         let output = expanded(
             quote!(path = "ws"),
@@ -610,6 +848,22 @@ mod tests {
         );
         assert!(output.contains(":: core :: unreachable ! ()"));
         assert!(output.contains("compile_error !"));
+        // Both traits are stubbed, for any router state.
+        assert!(output.contains("impl :: sockwarden :: __private :: Endpoint for Chat"));
+        assert!(output.contains(
+            "impl < __S > :: sockwarden :: __private :: FromHandshake < __S > for Chat {"
+        ));
+        let output = expanded(
+            quote!(path = "/", protocols = []),
+            quote!(
+                struct Echo;
+            ),
+        );
+        assert!(output.starts_with("struct Echo ;"), "{output}");
+        assert!(
+            output.contains("FromHandshake < __S > for Echo {"),
+            "{output}"
+        );
         let output = expanded(
             quote!(path = "/"),
             quote!(

@@ -4,10 +4,11 @@
 //! Checks whose input is already broken (an invalid route, an unknown auth
 //! scheme) are skipped, because that input has its own error.
 
-use super::args::{AuthScheme, ConsumerArgs, Reject, Route};
+use super::args::{Arg, AuthScheme, ConsumerArgs, Reject, Route};
 use super::fields::{ConsumerField, Source, unraw};
 use crate::errors::Errors;
-use quote::ToTokens;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
 use syn::{Attribute, GenericArgument, Ident, ItemStruct, LitStr, PathArguments, Type};
 
 /// A consumer that passed every check.
@@ -16,6 +17,8 @@ pub(crate) struct Consumer {
     pub(crate) ident: Ident,
     /// The route literal, already checked.
     pub(crate) route: LitStr,
+    /// The subprotocols the consumer speaks, when given.
+    pub(crate) protocols: Option<Vec<LitStr>>,
     /// The auth scheme.
     pub(crate) auth: &'static AuthScheme,
     /// The user type; `None` when the scheme does not authenticate.
@@ -77,6 +80,9 @@ pub(crate) fn validate(
         Some(auth) => check_auth(input, auth, &args, requires_auth, &fields, errors),
         None => None,
     };
+    if let Some(auth) = auth {
+        check_protocols(auth, &args, errors);
+    }
 
     if !errors.is_empty() {
         return None;
@@ -84,6 +90,7 @@ pub(crate) fn validate(
     Some(Consumer {
         ident: input.ident.clone(),
         route: route?.literal,
+        protocols: value(args.protocols),
         auth: auth?,
         user,
         requires_auth: requires_auth.is_some(),
@@ -96,7 +103,7 @@ pub(crate) fn validate(
     })
 }
 
-fn value<T>(arg: Option<super::args::Arg<T>>) -> Option<T> {
+fn value<T>(arg: Option<Arg<T>>) -> Option<T> {
     arg.and_then(|arg| arg.value)
 }
 
@@ -196,8 +203,50 @@ fn path_field_for(name: &str) -> String {
     }
 }
 
-/// The rules that tie the auth scheme, `#[requires_auth]` and the `#[user]`
-/// field together. Returns the user type when the scheme authenticates.
+/// A subprotocol must not be the token marker of a scheme that reads tokens:
+/// a client offering it would be taken to send a token next.
+fn check_protocols(auth: &AuthScheme, args: &ConsumerArgs, errors: &mut Errors) {
+    let Some(protocols) = args.protocols.as_ref().and_then(|arg| arg.value.as_ref()) else {
+        return;
+    };
+    if !auth.reads_tokens {
+        return;
+    }
+    let (marker, given) = match &args.token_protocol {
+        Some(arg) => match &arg.value {
+            Some(marker) => (marker.value(), true),
+            // An invalid marker has its own error.
+            None => return,
+        },
+        None => (DEFAULT_TOKEN_PROTOCOL.to_owned(), false),
+    };
+    for protocol in protocols
+        .iter()
+        .filter(|protocol| protocol.value() == marker)
+    {
+        let message = if given {
+            format!(
+                "the subprotocol `{marker}` is also `token_protocol`, the marker a client sends \
+                 before its token; rename one of them"
+            )
+        } else {
+            format!(
+                "the subprotocol `{marker}` is the default token marker of `auth = \"{}\"`, \
+                 which a client sends before its token; rename the subprotocol or choose \
+                 another marker with `token_protocol = \"jwt\"`",
+                auth.name
+            )
+        };
+        errors.spanned(protocol, message);
+    }
+}
+
+/// The runtime's `Spec::new` default for `token_protocol`.
+const DEFAULT_TOKEN_PROTOCOL: &str = "bearer";
+
+/// The rules that tie the auth scheme, `#[requires_auth]`, the `#[user]`
+/// field and `user = Type` together. Returns the user type when the scheme
+/// authenticates.
 fn check_auth(
     input: &ItemStruct,
     auth: &AuthScheme,
@@ -248,11 +297,36 @@ fn check_auth(
                      `#[consumer]` or remove `#[user]`"
                 ),
             );
+        } else if let Some(arg) = &args.user {
+            errors.spanned(
+                user_argument(arg),
+                format!(
+                    "`user` names the user type of an auth scheme; add `auth = \"{scheme}\"` \
+                     to `#[consumer]` or remove `{}`",
+                    written(arg)
+                ),
+            );
         }
         return None;
     }
 
     let Some(user) = users.first() else {
+        if let Some(arg) = &args.user {
+            // An invalid value has its own error.
+            let ty = arg.value.as_ref()?;
+            if let Some(inner) = option_inner(ty) {
+                errors.spanned(
+                    ty,
+                    format!(
+                        "`user` names the user type itself, even when anonymous users are \
+                         admitted; write `user = {}`",
+                        show(inner)
+                    ),
+                );
+                return None;
+            }
+            return Some(ty.clone());
+        }
         if fields
             .iter()
             .any(|field| matches!(field.source, Source::Malformed))
@@ -268,12 +342,22 @@ fn check_auth(
         errors.spanned(
             &input.ident,
             format!(
-                "`auth = \"{}\"` needs to know the user type; add a `{field}` field",
+                "`auth = \"{}\"` needs to know the user type; add a `{field}` field or \
+                 `user = YourUser` to `#[consumer]`",
                 auth.name
             ),
         );
         return None;
     };
+    if let Some(arg) = &args.user {
+        errors.spanned(
+            user_argument(arg),
+            format!(
+                "remove `{}`: the `#[user]` field already names the user type",
+                written(arg)
+            ),
+        );
+    }
     let name = unraw(&user.ident);
     match (option_inner(&user.ty), requires_auth.is_some()) {
         (Some(inner), false) => Some(inner.clone()),
@@ -299,6 +383,23 @@ fn check_auth(
             );
             None
         }
+    }
+}
+
+/// The tokens of `user = Type`, where errors about the argument as a whole go.
+fn user_argument(arg: &Arg<Type>) -> TokenStream {
+    let key = &arg.key;
+    match &arg.value {
+        Some(ty) => quote!(#key = #ty),
+        None => quote!(#key),
+    }
+}
+
+/// `user = Type` as the user wrote it, for messages.
+fn written(arg: &Arg<Type>) -> String {
+    match &arg.value {
+        Some(ty) => format!("user = {}", show(ty)),
+        None => "user = ...".to_owned(),
     }
 }
 

@@ -37,7 +37,8 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
             Ok(None) => Err(Rejection::not_authenticated(format!(
                 "unknown token in the {carrier} carrier"
             ))
-            .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)),
+            .with_challenge(r#"Bearer realm="websocket", error="invalid_token""#)
+            .with_carrier(carrier)),
             Err(error) => {
                 tracing::error!(%error, "token store failed");
                 Err(Rejection::unavailable("the token store is unavailable").with_carrier(carrier))
