@@ -766,11 +766,11 @@ mod tests {
              . reject_with_close () . protocols (& [\"chat.v2\" , \"chat.v1\"]) . query_token () \
              . token_protocol (\"bearer\") . max_message_size (65536) . auth_timeout_ms (5000) ;",
             "impl < __S > :: sockwarden :: __private :: FromHandshake < __S > for Chat \
-             where Db : :: sockwarden :: __private :: FromRef < __S > , {",
+             where __S : :: sockwarden :: __private :: StateProvides < Db > , {",
             "fn from_handshake (__scope : & mut :: sockwarden :: __private :: Scope << Self as \
              :: sockwarden :: __private :: Endpoint > :: User > , __state : & __S ,) \
              -> :: core :: result :: Result < Self , :: sockwarden :: __private :: Rejection > {",
-            "db : < Db as :: sockwarden :: __private :: FromRef < __S >> :: from_ref (__state)",
+            "db : < __S as :: sockwarden :: __private :: StateProvides < Db >> :: provide (__state)",
             "room : __scope . path_param :: < String > (\"room\") ?",
             "user : __scope . user_required () ?",
             "# [cfg (test)] page : __scope . query_param :: < Option < u32 > > (\"p\") ?",
