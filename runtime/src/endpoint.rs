@@ -11,8 +11,8 @@ use crate::scope::Scope;
 ///
 /// You do not implement this trait by hand: the attribute does, from its
 /// arguments and the struct's fields. The runtime reads [`Endpoint::SPEC`]
-/// to mount the route and [`Endpoint::from_scope`] to build the consumer
-/// from an accepted handshake.
+/// to mount the route, and [`FromHandshake`] to build the consumer from a
+/// handshake.
 ///
 /// ```
 /// use sockwarden::prelude::*;
