@@ -4,11 +4,20 @@
 //! that says why (1009 for a message over the limit, 1003 for binary to a
 //! JSON consumer, 1011 for a failure…), except a peer that vanished, and
 //! every way runs the consumer's `disconnect` once.
+//!
+//! That includes a panic in the consumer's code: `receive` and `disconnect`
+//! run under `catch_unwind`, so a panic closes only its own connection, with
+//! 1011, instead of dropping the TCP connection with no close frame (what a
+//! panicking axum task does: the client sees 1006). This only holds with
+//! `panic = "unwind"` (the default); a profile with `panic = "abort"` ends
+//! the whole process on the first panic, and nothing here can catch it.
 
+use std::any::Any;
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -80,12 +89,33 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
             Some(Err(error)) => on_read_error(error),
         };
     };
-    consumer.disconnect(&mut cx, why).await;
+    // `disconnect` runs once, even after `receive` panicked: it is where a
+    // consumer leaves its groups and releases what it holds, and leaking
+    // those would outlive the connection. The consumer value is dropped
+    // right after, so whatever state a panic left behind is never reused.
+    // A panic here has nothing left to close; it is logged, and the task
+    // ends normally instead of unwinding into the runtime.
+    let id = cx.id();
+    if let Err(panic) = AssertUnwindSafe(consumer.disconnect(&mut cx, why))
+        .catch_unwind()
+        .await
+    {
+        log_panic::<C>(id, "disconnect", panic.as_ref());
+    }
 }
 
 /// Decodes one message and hands it to the consumer.
 async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -> Next {
-    let msg = match C::In::decode(frame) {
+    // A user's `Deserialize` may panic too: same answer as a panic in `receive`.
+    let decoded = std::panic::catch_unwind(AssertUnwindSafe(|| C::In::decode(frame)));
+    let decoded = match decoded {
+        Ok(decoded) => decoded,
+        Err(panic) => {
+            log_panic::<C>(cx.id(), "decode", panic.as_ref());
+            return Next::Close(CloseCode::SERVER_ERROR, "internal error".into());
+        }
+    };
+    let msg = match decoded {
         Ok(msg) => msg,
         Err(DecodeError::Invalid(why)) => {
             return reply_error(cx, format!("invalid message: {why}")).await;
@@ -97,7 +127,22 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
             );
         }
     };
-    match consumer.receive(cx, msg).await {
+    // A panic in `receive` is caught here rather than unwinding through the
+    // connection task: the client gets close 1011 (RFC 6455 §7.4.1, "an
+    // unexpected condition") and `disconnect` still runs. `AssertUnwindSafe`
+    // is sound because the consumer is never handed another message after
+    // a panic: the loop closes, runs `disconnect`, and drops it.
+    let received = AssertUnwindSafe(consumer.receive(cx, msg))
+        .catch_unwind()
+        .await;
+    let result = match received {
+        Ok(result) => result,
+        Err(panic) => {
+            log_panic::<C>(cx.id(), "receive", panic.as_ref());
+            return Next::Close(CloseCode::SERVER_ERROR, "internal error".into());
+        }
+    };
+    match result {
         Ok(()) => Next::Continue,
         Err(Error(ErrorKind::Reply(message))) => reply_error(cx, message.into_owned()).await,
         Err(Error(ErrorKind::Close(code, reason))) => Next::Close(code, reason),
@@ -107,6 +152,28 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
             Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
         }
     }
+}
+
+/// Logs a panic caught in one of the consumer's methods: which consumer,
+/// which connection, which method, and the message when the payload is the
+/// `&str` or `String` that `panic!` makes.
+pub(crate) fn log_panic<C: Consumer>(
+    conn: crate::cx::ConnectionId,
+    method: &'static str,
+    panic: &(dyn Any + Send),
+) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(a panic payload that is not a string)");
+    tracing::error!(
+        consumer = C::SPEC.name,
+        %conn,
+        method,
+        panic = message,
+        "consumer panicked"
+    );
 }
 
 /// The frame that answers a message the consumer could not take.

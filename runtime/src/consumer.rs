@@ -15,6 +15,10 @@ use crate::reject::Rejection;
 /// handshake; this trait is the behaviour. Each connection gets its own
 /// value, and its messages are handled one at a time, in order.
 ///
+/// A panic in `connect`, `receive` or `disconnect` is caught and fails only
+/// its own connection (HTTP 500 or close 1011), unless the binary is built
+/// with `panic = "abort"`, in which case it ends the whole process.
+///
 /// ```
 /// use sockwarden::prelude::*;
 ///

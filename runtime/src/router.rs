@@ -2,12 +2,14 @@
 //! that every consumer's route runs.
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::FutureExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -105,7 +107,8 @@ where
         Err(not_an_upgrade) => return not_an_upgrade.into_response(),
     };
     let protocol = selected_protocol::<C>(&parts);
-    let refuse = |rejection: Rejection, carrier: Option<Carrier>, parts: &mut Parts| {
+    // Logs the refusal, then delivers it in the consumer's mode.
+    let deny = |rejection: Rejection, carrier: Option<Carrier>, parts: &mut Parts| {
         tracing::info!(
             consumer = spec.name,
             scheme = C::Auth::SCHEME,
@@ -124,9 +127,9 @@ where
     .await
     {
         Ok(Ok(identity)) => identity,
-        Ok(Err(rejection)) => return refuse(rejection, None, &mut parts),
+        Ok(Err(rejection)) => return deny(rejection, None, &mut parts),
         Err(_elapsed) => {
-            return refuse(
+            return deny(
                 Rejection::unavailable("authentication timed out"),
                 None,
                 &mut parts,
@@ -138,7 +141,7 @@ where
         Identity::Anonymous if spec.requires_auth => {
             let rejection = Rejection::not_authenticated("authentication required")
                 .with_challenge(r#"Bearer realm="websocket""#);
-            return refuse(rejection, None, &mut parts);
+            return deny(rejection, None, &mut parts);
         }
         Identity::Anonymous => (None, None),
     };
@@ -149,7 +152,7 @@ where
             .map(|(key, value)| (key.into(), value.into()))
             .collect(),
         Err(_) => {
-            return refuse(
+            return deny(
                 Rejection::bad_request("invalid path parameter"),
                 carrier,
                 &mut parts,
@@ -173,11 +176,27 @@ where
 
     let mut consumer = match C::from_handshake(&mut scope, &state) {
         Ok(consumer) => consumer,
-        Err(rejection) => return refuse(rejection, carrier, &mut parts),
+        Err(rejection) => return deny(rejection, carrier, &mut parts),
     };
     let mut cx = Cx::<C>::new(scope);
-    if let Connect::Reject(rejection) = consumer.connect(&mut cx).await {
-        return refuse(rejection, carrier, &mut parts);
+    // A panic in `connect` fails this handshake only, as a server error in
+    // the consumer's rejection mode (HTTP 500, or an error frame and close
+    // 1011), instead of unwinding into hyper, which would drop the TCP
+    // connection with no answer. `AssertUnwindSafe` is sound because the
+    // consumer and its `Cx` are dropped unused when `connect` panics;
+    // `disconnect` does not run, as for any refused connection. (With
+    // `panic = "abort"` the process exits instead.)
+    match AssertUnwindSafe(consumer.connect(&mut cx))
+        .catch_unwind()
+        .await
+    {
+        Ok(Connect::Accept) => {}
+        Ok(Connect::Reject(rejection)) => return deny(rejection, carrier, &mut parts),
+        Err(panic) => {
+            connection::log_panic::<C>(cx.id(), "connect", panic.as_ref());
+            let rejection = Rejection::server_error("internal error");
+            return deny(rejection, carrier, &mut parts);
+        }
     }
 
     let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {

@@ -6,6 +6,7 @@ mod apps;
 mod auth;
 mod blocking;
 mod expansion;
+mod faults;
 mod messages;
 mod scope;
 mod state;
