@@ -7,6 +7,7 @@ mod auth;
 mod blocking;
 mod expansion;
 mod faults;
+mod logging;
 mod messages;
 mod scope;
 mod state;
