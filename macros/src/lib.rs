@@ -168,11 +168,14 @@ use proc_macro::TokenStream;
 ///            | 'query_token' '=' ('true' | 'false') default false
 ///            | 'token_protocol' '=' STRING       default "bearer"
 ///            | 'max_message_size' '=' INTEGER    bytes, at least 1
-///            | 'auth_timeout' '=' DURATION       like "500ms" or "5s"
+///            | 'auth_timeout' '=' DURATION       like "500ms" or "5s"; default "5s"
+///            | 'ping_interval' '=' DURATION      default "20s"; "0s" turns pings off
+///            | 'pong_timeout' '=' DURATION       default "20s"
+///            | 'idle_timeout' '=' DURATION       default none
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once
-/// DURATION  := '"' DIGITS ('ms' | 's') '"'
+/// DURATION  := '"' DIGITS ('ms' | 's' | 'm' | 'h') '"'   longer than zero, but for ping_interval
 /// ```
 ///
 /// Each argument is given at most once. `protocols` lists the
@@ -184,6 +187,17 @@ use proc_macro::TokenStream;
 /// `token_protocol` is the `Sec-WebSocket-Protocol` marker a browser sends
 /// before the token (`bearer, <token>`); it must be an HTTP token, and no
 /// subprotocol of `protocols` may be the same.
+///
+/// `ping_interval`, `pong_timeout` and `idle_timeout` are liveness limits.
+/// After `ping_interval` without any frame from the client the server sends
+/// a Ping; if nothing at all (a Pong, a message, anything) arrives within
+/// `pong_timeout` after it, the peer is taken for dead or half-open and
+/// dropped without a close handshake (a best-effort close 1011 `keepalive
+/// timeout`), and `disconnect` learns `Disconnect::TimedOut`. `idle_timeout`
+/// closes with 1000 `idle timeout` a connection whose client sent no data
+/// message for that long; it is off by default, since closing a live but
+/// quiet connection is the app's policy, not the runtime's. Liveness is
+/// measured between messages: no timer runs while `receive` does.
 ///
 /// The struct has named fields, or none (`struct Echo;` is `struct Echo {}`),
 /// and no generic parameters. Put [`#[requires_auth]`](macro@requires_auth)

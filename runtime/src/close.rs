@@ -80,14 +80,21 @@ pub enum Disconnect {
     },
     /// The connection dropped without a close frame (the client sees 1006).
     Lost,
+    /// The client sent nothing, not even a Pong, within `pong_timeout` of a
+    /// keepalive Ping: a dead or half-open peer. The server sent close 1011
+    /// `keepalive timeout` best-effort and dropped the connection without
+    /// waiting for a close handshake; [`code`](Disconnect::code) is 1011.
+    TimedOut,
 }
 
 impl Disconnect {
-    /// The close code, as the RFC numbers it: 1006 for a lost connection.
+    /// The close code, as the RFC numbers it: 1006 for a lost connection,
+    /// 1011 (the code sent) for a keepalive timeout.
     pub fn code(&self) -> u16 {
         match self {
             Disconnect::Client { code, .. } | Disconnect::Server { code, .. } => *code,
             Disconnect::Lost => 1006,
+            Disconnect::TimedOut => 1011,
         }
     }
 }

@@ -11,6 +11,13 @@
 //! panicking axum task does: the client sees 1006). This only holds with
 //! `panic = "unwind"` (the default); a profile with `panic = "abort"` ends
 //! the whole process on the first panic, and nothing here can catch it.
+//!
+//! Liveness (see [`Limits`]): after `ping_interval` without a frame from the
+//! client the loop sends a Ping; no frame at all within `pong_timeout` after
+//! it ends the connection as [`Disconnect::TimedOut`]. With `idle_timeout`,
+//! no data message for that long closes with 1000 `idle timeout`. One
+//! deadline is armed per read (no interval, no allocation), and only while
+//! the loop is reading: time spent in `receive` never counts.
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -18,18 +25,95 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
 use crate::cx::{Cx, Socket};
+use crate::endpoint::Limits;
 use crate::error::{Error, ErrorKind};
 use crate::message::{DecodeError, Frame, Inbound};
 use crate::reject::{Rejection, truncate_reason};
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the best-effort close frame to a dead peer may take to write.
+const DEAD_PEER_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The liveness clocks of one connection: a few instants, on the task's
+/// own state, re-armed as one deadline per read.
+struct Liveness {
+    limits: Limits,
+    /// When the last frame of any kind was handled (or the connection opened).
+    heard: Instant,
+    /// When the last data message was handled (or the connection opened).
+    data: Instant,
+    /// When the Ping now awaiting an answer was sent.
+    pinged: Option<Instant>,
+}
+
+/// Which deadline a read is bounded by.
+#[derive(Clone, Copy)]
+enum Timer {
+    /// Time to send a keepalive Ping.
+    Ping,
+    /// The Ping went unanswered: the peer is gone.
+    Dead,
+    /// No data message for `idle_timeout`.
+    Idle,
+}
+
+impl Liveness {
+    fn new(limits: Limits) -> Liveness {
+        let now = Instant::now();
+        Liveness {
+            limits,
+            heard: now,
+            data: now,
+            pinged: None,
+        }
+    }
+
+    /// The earliest deadline, if any timer is on.
+    fn deadline(&self) -> Option<(Instant, Timer)> {
+        let keepalive = match self.pinged {
+            Some(at) => at
+                .checked_add(self.limits.pong_timeout)
+                .map(|at| (at, Timer::Dead)),
+            None => self
+                .limits
+                .ping_interval
+                .and_then(|every| self.heard.checked_add(every))
+                .map(|at| (at, Timer::Ping)),
+        };
+        let idle = self
+            .limits
+            .idle_timeout
+            .and_then(|after| self.data.checked_add(after))
+            .map(|at| (at, Timer::Idle));
+        match (keepalive, idle) {
+            (Some(keepalive), Some(idle)) => Some(if idle.0 < keepalive.0 {
+                idle
+            } else {
+                keepalive
+            }),
+            (keepalive, idle) => keepalive.or(idle),
+        }
+    }
+
+    /// A frame was handled; `data` when it was a text or binary message.
+    fn heard(&mut self, data: bool) {
+        let now = Instant::now();
+        self.heard = now;
+        self.pinged = None;
+        if data {
+            self.data = now;
+        }
+    }
+}
 
 /// What the read loop decided.
 enum Next {
@@ -46,6 +130,7 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     };
+    let mut live = Liveness::new(C::SPEC.limits);
     let why = loop {
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
@@ -68,7 +153,19 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
         let Some(socket) = cx.socket() else {
             break Disconnect::Lost;
         };
-        next = match socket.next().await {
+        let timer = live.deadline();
+        let read = match timer {
+            Some((at, timer)) => match tokio::time::timeout_at(at, socket.next()).await {
+                Ok(read) => read,
+                Err(_) => {
+                    next = on_timer(socket, &mut live, timer).await;
+                    continue;
+                }
+            },
+            None => socket.next().await,
+        };
+        let data = matches!(read, Some(Ok(Message::Text(_) | Message::Binary(_))));
+        next = match read {
             None => Next::Ended(Disconnect::Lost),
             Some(Ok(Message::Text(text))) => {
                 dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await
@@ -88,6 +185,9 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
             }
             Some(Err(error)) => on_read_error(error),
         };
+        // Measured after the message is handled: a long `receive` is not
+        // the client's silence.
+        live.heard(data);
     };
     // `disconnect` runs once, even after `receive` panicked: it is where a
     // consumer leaves its groups and releases what it holds, and leaking
@@ -102,6 +202,46 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
     {
         log_panic::<C>(id, "disconnect", panic.as_ref());
     }
+}
+
+/// Acts on a liveness deadline that passed while reading.
+async fn on_timer(socket: &mut Socket, live: &mut Liveness, timer: Timer) -> Next {
+    match timer {
+        Timer::Ping => {
+            let now = Instant::now();
+            live.pinged = Some(now);
+            // Bounded too: a peer that stopped reading can fill the buffers.
+            let until = now.checked_add(live.limits.pong_timeout).unwrap_or(now);
+            let ping = socket.send(Message::Ping(Default::default()));
+            match tokio::time::timeout_at(until, ping).await {
+                Ok(Ok(())) => Next::Continue,
+                Ok(Err(_)) => Next::Ended(Disconnect::Lost),
+                Err(_) => {
+                    close_dead(socket).await;
+                    Next::Ended(Disconnect::TimedOut)
+                }
+            }
+        }
+        Timer::Dead => {
+            close_dead(socket).await;
+            Next::Ended(Disconnect::TimedOut)
+        }
+        Timer::Idle => Next::Close(CloseCode::NORMAL, "idle timeout".into()),
+    }
+}
+
+/// Tells a peer that missed its keepalive why it is dropped, best-effort:
+/// one short bounded write, no waiting for an answer.
+async fn close_dead(socket: &mut Socket) {
+    let frame = CloseFrame {
+        code: CloseCode::SERVER_ERROR.get().into(),
+        reason: "keepalive timeout".into(),
+    };
+    let _ = tokio::time::timeout(
+        DEAD_PEER_WRITE_TIMEOUT,
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
 
 /// Decodes one message and hands it to the consumer.

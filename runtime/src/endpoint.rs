@@ -94,14 +94,39 @@ pub struct Limits {
     pub auth_timeout: Duration,
     /// Longest credential looked at; longer ones are refused unread.
     pub max_credential_len: usize,
+    /// How long the client may stay silent before the server sends a Ping;
+    /// `None` sends none. Any frame from the client (data, ping, pong,
+    /// close) restarts the wait.
+    pub ping_interval: Option<Duration>,
+    /// How long after a Ping the client has to send any frame at all. Past
+    /// it the peer is taken for dead or half-open: the server sends close
+    /// 1011 `keepalive timeout` best-effort, drops the connection without
+    /// waiting for a close handshake, and `disconnect` learns
+    /// [`Disconnect::TimedOut`](crate::Disconnect::TimedOut).
+    pub pong_timeout: Duration,
+    /// How long the client may go without sending a data message (text or
+    /// binary) before the server closes with 1000 `idle timeout`; `None`
+    /// never does. Off by default: a live connection that is merely quiet
+    /// is fine to the runtime (keepalive finds dead peers), and closing it
+    /// is the app's policy.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Limits {
-    /// The defaults: 1 MiB messages, a 5 s auth timeout, 4 KiB credentials.
+    /// The defaults: 1 MiB messages, a 5 s auth timeout, 4 KiB credentials,
+    /// a Ping after 20 s of silence answered within 20 s (as the Python
+    /// `websockets` server does), no idle timeout.
+    ///
+    /// Liveness is measured between messages: while `receive` runs the
+    /// connection is not read, and no timer fires; the waits start again
+    /// when it returns.
     pub const DEFAULT: Limits = Limits {
         max_message_size: 1 << 20,
         auth_timeout: Duration::from_secs(5),
         max_credential_len: 4096,
+        ping_interval: Some(Duration::from_secs(20)),
+        pong_timeout: Duration::from_secs(20),
+        idle_timeout: None,
     };
 }
 
@@ -200,5 +225,63 @@ impl Spec {
     pub const fn auth_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.auth_timeout = Duration::from_millis(millis);
         self
+    }
+
+    /// Sets the keepalive ping interval (`ping_interval = "…"`); 0 turns
+    /// keepalive pings off.
+    pub const fn ping_interval_ms(mut self, millis: u64) -> Spec {
+        self.limits.ping_interval = if millis == 0 {
+            None
+        } else {
+            Some(Duration::from_millis(millis))
+        };
+        self
+    }
+
+    /// Sets how long a Ping may go unanswered (`pong_timeout = "…"`).
+    pub const fn pong_timeout_ms(mut self, millis: u64) -> Spec {
+        self.limits.pong_timeout = Duration::from_millis(millis);
+        self
+    }
+
+    /// Closes a connection without data messages for this long with 1000
+    /// (`idle_timeout = "…"`).
+    pub const fn idle_timeout_ms(mut self, millis: u64) -> Spec {
+        self.limits.idle_timeout = Some(Duration::from_millis(millis));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Limits, Spec};
+
+    #[test]
+    fn liveness_defaults() {
+        let limits = Spec::new("X", "/").limits;
+        assert_eq!(limits, Limits::DEFAULT);
+        assert_eq!(limits.ping_interval, Some(Duration::from_secs(20)));
+        assert_eq!(limits.pong_timeout, Duration::from_secs(20));
+        assert_eq!(limits.idle_timeout, None);
+    }
+
+    #[test]
+    fn liveness_builders() {
+        const SPEC: Spec = Spec::new("X", "/")
+            .ping_interval_ms(200)
+            .pong_timeout_ms(300)
+            .idle_timeout_ms(5 * 60 * 1000);
+        assert_eq!(SPEC.limits.ping_interval, Some(Duration::from_millis(200)));
+        assert_eq!(SPEC.limits.pong_timeout, Duration::from_millis(300));
+        assert_eq!(SPEC.limits.idle_timeout, Some(Duration::from_secs(300)));
+        // The other limits are untouched.
+        assert_eq!(SPEC.limits.auth_timeout, Limits::DEFAULT.auth_timeout);
+        // 0 turns pings off.
+        assert_eq!(
+            Spec::new("X", "/").ping_interval_ms(0).limits.ping_interval,
+            None
+        );
     }
 }

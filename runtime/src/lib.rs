@@ -88,6 +88,15 @@
 //! a message over `max_message_size` (1 MiB by default) closes with 1009.
 //! [`Consumer::disconnect`] runs once, however the connection ends.
 //!
+//! Dead peers are found by keepalive: after 20 s without a frame from the
+//! client (`ping_interval`) the server sends a Ping, and a client that sends
+//! nothing at all within 20 s more (`pong_timeout`) is dropped with a
+//! best-effort close 1011 `keepalive timeout`; `disconnect` learns
+//! [`Disconnect::TimedOut`]. A quiet but live connection stays open unless
+//! the consumer sets `idle_timeout`, which closes with 1000 `idle timeout`
+//! after that long without a data message. Liveness is measured between
+//! messages: no timer fires while `receive` runs.
+//!
 //! # Feature flags
 //!
 //! - `sqlite`: [`store::SqliteTokenStore`], the embedded persistent store.

@@ -7,6 +7,7 @@ mod auth;
 mod blocking;
 mod expansion;
 mod faults;
+mod liveness;
 mod logging;
 mod messages;
 mod scope;

@@ -2,6 +2,8 @@
 //! port, connect a real WebSocket client to it, and read what it answers,
 //! always with a bounded wait.
 
+pub mod raw;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -106,6 +106,12 @@ pub(crate) struct ConsumerArgs {
     pub(crate) max_message_size: Option<Arg<u64>>,
     /// `auth_timeout = "5s"`, in milliseconds.
     pub(crate) auth_timeout_ms: Option<Arg<u64>>,
+    /// `ping_interval = "20s"`, in milliseconds; 0 turns pings off.
+    pub(crate) ping_interval_ms: Option<Arg<u64>>,
+    /// `pong_timeout = "20s"`, in milliseconds.
+    pub(crate) pong_timeout_ms: Option<Arg<u64>>,
+    /// `idle_timeout = "5m"`, in milliseconds.
+    pub(crate) idle_timeout_ms: Option<Arg<u64>>,
     /// Whether an argument may be hidden behind a syntax error or a
     /// misspelt key, so that none must be reported missing.
     pub(crate) incomplete: bool,
@@ -123,10 +129,13 @@ enum Key {
     TokenProtocol,
     MaxMessageSize,
     AuthTimeout,
+    PingInterval,
+    PongTimeout,
+    IdleTimeout,
 }
 
 impl Key {
-    const ALL: [Key; 9] = [
+    const ALL: [Key; 12] = [
         Key::Path,
         Key::Protocols,
         Key::Auth,
@@ -136,6 +145,9 @@ impl Key {
         Key::TokenProtocol,
         Key::MaxMessageSize,
         Key::AuthTimeout,
+        Key::PingInterval,
+        Key::PongTimeout,
+        Key::IdleTimeout,
     ];
 
     fn name(self) -> &'static str {
@@ -149,6 +161,9 @@ impl Key {
             Key::TokenProtocol => "token_protocol",
             Key::MaxMessageSize => "max_message_size",
             Key::AuthTimeout => "auth_timeout",
+            Key::PingInterval => "ping_interval",
+            Key::PongTimeout => "pong_timeout",
+            Key::IdleTimeout => "idle_timeout",
         }
     }
 
@@ -164,6 +179,9 @@ impl Key {
             Key::TokenProtocol => r#"token_protocol = "bearer""#,
             Key::MaxMessageSize => "max_message_size = 65536",
             Key::AuthTimeout => r#"auth_timeout = "5s""#,
+            Key::PingInterval => r#"ping_interval = "20s""#,
+            Key::PongTimeout => r#"pong_timeout = "20s""#,
+            Key::IdleTimeout => r#"idle_timeout = "5m""#,
         }
     }
 }
@@ -273,6 +291,30 @@ impl ConsumerArgs {
             ),
             Key::AuthTimeout => store(
                 &mut self.auth_timeout_ms,
+                known,
+                key,
+                expr,
+                errors,
+                parse_timeout,
+            ),
+            Key::PingInterval => store(
+                &mut self.ping_interval_ms,
+                known,
+                key,
+                expr,
+                errors,
+                parse_interval,
+            ),
+            Key::PongTimeout => store(
+                &mut self.pong_timeout_ms,
+                known,
+                key,
+                expr,
+                errors,
+                parse_timeout,
+            ),
+            Key::IdleTimeout => store(
+                &mut self.idle_timeout_ms,
                 known,
                 key,
                 expr,
@@ -563,6 +605,18 @@ fn parse_size(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
 
 fn parse_timeout(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
     let lit = parse_str(value, key, errors)?;
+    match parse_duration_ms(&lit.value()).and_then(nonzero) {
+        Ok(millis) => Some(millis),
+        Err(message) => {
+            errors.spanned(&lit, format!("`{}` {message}", key.name()));
+            None
+        }
+    }
+}
+
+/// Like [`parse_timeout`], but zero is allowed: it turns the timer off.
+fn parse_interval(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
+    let lit = parse_str(value, key, errors)?;
     match parse_duration_ms(&lit.value()) {
         Ok(millis) => Some(millis),
         Err(message) => {
@@ -572,15 +626,29 @@ fn parse_timeout(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
     }
 }
 
-/// Parses `"500ms"` or `"5s"` into milliseconds. The error completes a sentence
-/// that starts with the argument's name.
+/// How to write a duration, for error messages.
+const HOW: &str =
+    "write a whole number of `ms`, `s`, `m` or `h`, like `\"500ms\"`, `\"5s\"` or `\"5m\"`";
+
+/// Refuses a zero duration.
+fn nonzero(millis: u64) -> Result<u64, String> {
+    match millis {
+        0 => Err(format!("must be longer than zero; {HOW}")),
+        millis => Ok(millis),
+    }
+}
+
+/// Parses `"500ms"`, `"5s"`, `"5m"` or `"1h"` into milliseconds; zero is
+/// allowed here. The error completes a sentence that starts with the
+/// argument's name.
 fn parse_duration_ms(text: &str) -> Result<u64, String> {
-    const HOW: &str = "write a whole number of `ms` or `s`, like `\"500ms\"` or `\"5s\"`";
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = text.split_at(digits);
     let per_unit = match unit {
         "ms" => 1,
         "s" => 1000,
+        "m" => 60 * 1000,
+        "h" => 60 * 60 * 1000,
         _ => return Err(format!("cannot read `{text}` as a duration; {HOW}")),
     };
     let millis = number
@@ -589,7 +657,6 @@ fn parse_duration_ms(text: &str) -> Result<u64, String> {
         .and_then(|number| number.checked_mul(per_unit));
     match millis {
         None => Err(format!("cannot read `{text}` as a duration; {HOW}")),
-        Some(0) => Err(format!("must be longer than zero; {HOW}")),
         Some(millis) => Ok(millis),
     }
 }
@@ -627,6 +694,9 @@ mod tests {
             token_protocol = "jwt",
             max_message_size = 65_536,
             auth_timeout = "5s",
+            ping_interval = "0s",
+            pong_timeout = "1m",
+            idle_timeout = "2h",
         });
         let route = args.path.unwrap().value.unwrap();
         assert_eq!(route.literal.value(), "/ws/chat/{room}");
@@ -648,6 +718,9 @@ mod tests {
         assert_eq!(args.token_protocol.unwrap().value.unwrap().value(), "jwt");
         assert_eq!(args.max_message_size.unwrap().value, Some(65_536));
         assert_eq!(args.auth_timeout_ms.unwrap().value, Some(5_000));
+        assert_eq!(args.ping_interval_ms.unwrap().value, Some(0));
+        assert_eq!(args.pong_timeout_ms.unwrap().value, Some(60_000));
+        assert_eq!(args.idle_timeout_ms.unwrap().value, Some(7_200_000));
         assert!(!args.incomplete);
     }
 
@@ -678,7 +751,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`"
             ]
         );
     }
@@ -701,7 +774,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-                 `auth_timeout`",
+                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",
@@ -769,10 +842,21 @@ mod tests {
         assert_eq!(
             messages(quote!(auth_timeout = "0s")),
             [
-                "`auth_timeout` must be longer than zero; write a whole number of `ms` or `s`, \
-              like `\"500ms\"` or `\"5s\"`"
+                "`auth_timeout` must be longer than zero; write a whole number of `ms`, `s`, \
+                 `m` or `h`, like `\"500ms\"`, `\"5s\"` or `\"5m\"`"
             ]
         );
+        // Only `ping_interval` may be zero: it turns pings off.
+        assert!(messages(quote!(ping_interval = "0ms")).is_empty());
+        for key in [quote!(pong_timeout), quote!(idle_timeout)] {
+            let message = &messages(quote!(#key = "0s"))[0];
+            assert!(message.ends_with("must be longer than zero; write a whole number of `ms`, `s`, `m` or `h`, like `\"500ms\"`, `\"5s\"` or `\"5m\"`"), "{message}");
+        }
+        assert!(
+            messages(quote!(ping_interval = "20"))[0]
+                .starts_with("`ping_interval` cannot read `20`")
+        );
+        assert!(messages(quote!(idle_timeout = 300))[0].starts_with("`idle_timeout`"));
     }
 
     #[test]
@@ -873,12 +957,16 @@ mod tests {
         assert_eq!(parse_duration_ms("500ms"), Ok(500));
         assert_eq!(parse_duration_ms("5s"), Ok(5_000));
         assert_eq!(parse_duration_ms("1ms"), Ok(1));
+        assert_eq!(parse_duration_ms("5m"), Ok(300_000));
+        assert_eq!(parse_duration_ms("2h"), Ok(7_200_000));
+        assert_eq!(parse_duration_ms("0s"), Ok(0));
         for bad in [
             "",
             "5",
             "ms",
             "5 s",
-            "5m",
+            "5min",
+            "5M",
             "1.5s",
             "-1s",
             "5sec",
@@ -891,11 +979,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(
-            parse_duration_ms("0ms")
-                .unwrap_err()
-                .starts_with("must be longer")
-        );
+        assert!(super::nonzero(0).unwrap_err().starts_with("must be longer"));
         assert!(
             parse_duration_ms("18446744073709552s")
                 .unwrap_err()

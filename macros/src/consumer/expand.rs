@@ -58,6 +58,18 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.auth_timeout_ms(#millis)));
     }
+    if let Some(millis) = model.ping_interval_ms {
+        let millis = Literal::u64_unsuffixed(millis);
+        spec.extend(quote!(.ping_interval_ms(#millis)));
+    }
+    if let Some(millis) = model.pong_timeout_ms {
+        let millis = Literal::u64_unsuffixed(millis);
+        spec.extend(quote!(.pong_timeout_ms(#millis)));
+    }
+    if let Some(millis) = model.idle_timeout_ms {
+        let millis = Literal::u64_unsuffixed(millis);
+        spec.extend(quote!(.idle_timeout_ms(#millis)));
+    }
 
     // One bound per `#[state]` field, located at the field's type: a router
     // state that lacks it fails where the consumer is mounted, with a note

@@ -35,6 +35,12 @@ pub(crate) struct Consumer {
     pub(crate) max_message_size: Option<u64>,
     /// The auth timeout in milliseconds, when given.
     pub(crate) auth_timeout_ms: Option<u64>,
+    /// The keepalive ping interval in milliseconds (0: off), when given.
+    pub(crate) ping_interval_ms: Option<u64>,
+    /// The pong timeout in milliseconds, when given.
+    pub(crate) pong_timeout_ms: Option<u64>,
+    /// The idle timeout in milliseconds, when given.
+    pub(crate) idle_timeout_ms: Option<u64>,
     /// The fields, in declaration order.
     pub(crate) fields: Vec<ConsumerField>,
 }
@@ -99,6 +105,9 @@ pub(crate) fn validate(
         token_protocol: value(args.token_protocol),
         max_message_size: value(args.max_message_size),
         auth_timeout_ms: value(args.auth_timeout_ms),
+        ping_interval_ms: value(args.ping_interval_ms),
+        pong_timeout_ms: value(args.pong_timeout_ms),
+        idle_timeout_ms: value(args.idle_timeout_ms),
         fields,
     })
 }
