@@ -174,9 +174,22 @@ where
     });
     scope.set_user(user, carrier);
 
-    let mut consumer = match C::from_handshake(&mut scope, &state) {
-        Ok(consumer) => consumer,
-        Err(rejection) => return deny(rejection, carrier, &mut parts),
+    // A user's `FromParam` or `FromRef` may panic: the same answer as a panic
+    // in `connect` below.
+    let built =
+        std::panic::catch_unwind(AssertUnwindSafe(|| C::from_handshake(&mut scope, &state)));
+    let mut consumer = match built {
+        Ok(Ok(consumer)) => consumer,
+        Ok(Err(rejection)) => return deny(rejection, carrier, &mut parts),
+        Err(panic) => {
+            let id = crate::cx::ConnectionId::next();
+            connection::log_panic::<C>(id, "from_handshake", panic.as_ref());
+            return deny(
+                Rejection::server_error("internal error"),
+                carrier,
+                &mut parts,
+            );
+        }
     };
     let mut cx = Cx::<C>::new(scope);
     // A panic in `connect` fails this handshake only, as a server error in

@@ -307,3 +307,41 @@ async fn a_panic_while_decoding_a_message_closes_with_1011() {
         }
     );
 }
+
+/// A path parameter type whose parser panics on `kaboom`.
+struct Fussy;
+
+impl sockwarden::FromParam for Fussy {
+    fn from_param(raw: Option<&str>) -> Result<Self, sockwarden::ParamError> {
+        assert_ne!(raw, Some("kaboom"), "a user's FromParam panicked");
+        Ok(Fussy)
+    }
+}
+
+#[consumer(path = "/ws/fussy/{what}")]
+struct FussyConsumer {
+    #[path("what")]
+    _what: Fussy,
+}
+
+impl Consumer for FussyConsumer {
+    type In = String;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: String) -> Result<(), Error> {
+        cx.send(&msg).await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_while_building_the_consumer_is_a_500() {
+    let addr = serve(Router::new().consumer::<FussyConsumer>()).await;
+    let (status, _, body) = connect(addr, "/ws/fussy/kaboom", &[]).await.refused();
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body.contains("server_error") && !body.contains("FromParam"),
+        "{body}"
+    );
+    let (mut ws, _) = connect(addr, "/ws/fussy/fine", &[]).await.accepted();
+    send_json(&mut ws, &json!("still serving")).await;
+    assert_eq!(next_json(&mut ws).await, json!("still serving"));
+}
