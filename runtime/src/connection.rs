@@ -5,9 +5,10 @@
 //! JSON consumer, 1011 for a failure…), except a peer that vanished, and
 //! every way runs the consumer's `disconnect` once.
 //!
-//! That includes a panic in the consumer's code: `receive` and `disconnect`
-//! run under `catch_unwind`, so a panic closes only its own connection, with
-//! 1011, instead of dropping the TCP connection with no close frame (what a
+//! That includes a panic in the consumer's code: decoding a message,
+//! `receive` and `disconnect` run under `catch_unwind` (and the handshake's
+//! `from_handshake` and `connect`, in the router), so a panic closes only its
+//! own connection, with 1011, instead of dropping the TCP connection with no close frame (what a
 //! panicking axum task does: the client sees 1006). This only holds with
 //! `panic = "unwind"` (the default); a profile with `panic = "abort"` ends
 //! the whole process on the first panic, and nothing here can catch it.
@@ -94,14 +95,8 @@ impl Liveness {
             .idle_timeout
             .and_then(|after| self.data.checked_add(after))
             .map(|at| (at, Timer::Idle));
-        match (keepalive, idle) {
-            (Some(keepalive), Some(idle)) => Some(if idle.0 < keepalive.0 {
-                idle
-            } else {
-                keepalive
-            }),
-            (keepalive, idle) => keepalive.or(idle),
-        }
+        // On a tie the keepalive wins: it comes first.
+        keepalive.into_iter().chain(idle).min_by_key(|(at, _)| *at)
     }
 
     /// A frame was handled; `data` when it was a text or binary message.
@@ -122,6 +117,13 @@ enum Next {
     Close(CloseCode, Cow<'static, str>),
     /// The connection has ended.
     Ended(Disconnect),
+}
+
+impl Next {
+    /// The server failed: close 1011, without telling the client why.
+    fn internal_error() -> Next {
+        Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
+    }
 }
 
 /// Serves an accepted connection until it ends.
@@ -252,7 +254,7 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
         Ok(decoded) => decoded,
         Err(panic) => {
             log_panic::<C>(cx.id(), "decode", panic.as_ref());
-            return Next::Close(CloseCode::SERVER_ERROR, "internal error".into());
+            return Next::internal_error();
         }
     };
     let msg = match decoded {
@@ -279,7 +281,7 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
         Ok(result) => result,
         Err(panic) => {
             log_panic::<C>(cx.id(), "receive", panic.as_ref());
-            return Next::Close(CloseCode::SERVER_ERROR, "internal error".into());
+            return Next::internal_error();
         }
     };
     match result {
@@ -289,7 +291,7 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
         Err(Error(ErrorKind::Gone)) => Next::Ended(Disconnect::Lost),
         Err(Error(ErrorKind::Internal(error))) => {
             tracing::error!(consumer = C::SPEC.name, conn = %cx.id(), %error, "consumer failed");
-            Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
+            Next::internal_error()
         }
     }
 }
@@ -358,7 +360,7 @@ fn on_read_error(error: WsError) -> Next {
         }
         error => {
             tracing::warn!(%error, "websocket read failed");
-            Next::Close(CloseCode::SERVER_ERROR, "internal error".into())
+            Next::internal_error()
         }
     }
 }

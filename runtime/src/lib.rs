@@ -99,8 +99,8 @@
 //!
 //! # Feature flags
 //!
-//! - `sqlite`: [`store::SqliteTokenStore`], the embedded persistent store.
-//! - `postgres`: [`store::PostgresTokenStore`].
+//! - `sqlite`: `store::SqliteTokenStore`, the embedded persistent store.
+//! - `postgres`: `store::PostgresTokenStore`.
 
 mod auth;
 mod close;

@@ -394,13 +394,7 @@ async fn handshakes_authenticate_against_a_sqlite_store() {
 
 /// The PostgreSQL URL, or `None` (with a notice) when the tests should skip.
 fn database_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("{test}: skipped: DATABASE_URL is not set");
-            None
-        }
-    }
+    sockwarden_tests::service_url("DATABASE_URL", test)
 }
 
 /// A store on the server at `DATABASE_URL`; a server that does not answer

@@ -22,6 +22,20 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// The URL of a service a test needs (`DATABASE_URL`, `REDIS_URL`), or
+/// `None` with a printed notice when it is unset and the test should skip.
+/// When it is set, the test must use it, and fail if the server does not
+/// answer.
+pub fn service_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("{test}: skipped: {var} is not set");
+            None
+        }
+    }
+}
+
 /// A test user: the id is the name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
