@@ -162,7 +162,7 @@ use proc_macro::TokenStream;
 /// consumer  := '#[consumer(' argument (',' argument)* ','? ')]'
 /// argument  := 'path' '=' ROUTE                  required
 ///            | 'protocols' '=' '[' STRING (',' STRING)* ','? ']'
-///            | 'auth' '=' ('"none"' | '"token"') default "none"
+///            | 'auth' '=' ('"none"' | '"token"' | '"jwt"' | '"session"') default "none"
 ///            | 'user' '=' TYPE                   a Rust type, not a string
 ///            | 'reject' '=' ('"http"' | '"close"') default "http"
 ///            | 'query_token' '=' ('true' | 'false') default false

@@ -32,7 +32,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
+use crate::current::Current;
 use crate::cx::{Cx, Socket};
+use crate::hub::{Delivery, Mailbox};
 use crate::endpoint::Limits;
 use crate::error::{Error, ErrorKind};
 use crate::message::{DecodeError, Frame, Inbound};
@@ -126,8 +128,25 @@ impl Next {
     }
 }
 
+/// Events handled per turn before the socket is read again, so that a
+/// busy group cannot starve the client's own messages.
+const EVENTS_PER_TURN: usize = 32;
+
+/// What woke the connection.
+enum Wake {
+    Read(Option<Result<Message, WsError>>),
+    Timer(Timer),
+    Mail,
+}
+
 /// Serves an accepted connection until it ends.
-pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
+pub(crate) async fn run<C: Consumer>(consumer: C, cx: Cx<C>, socket: Socket) {
+    let current = Current::new(cx.id(), cx.user());
+    current.scope(serve(consumer, cx, socket)).await;
+}
+
+async fn serve<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
+    let mailbox = cx.mailbox();
     let mut next = match cx.open(socket).await {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
@@ -136,6 +155,13 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
     let why = loop {
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
+        {
+            next = Next::Close(code, reason);
+        }
+        // A close order wins over a write it interrupted: the client is
+        // told why, not dropped as if it had vanished.
+        if let Next::Continue | Next::Ended(Disconnect::Lost) = next
+            && let Some((code, reason)) = mailbox.close_order()
         {
             next = Next::Close(code, reason);
         }
@@ -155,16 +181,22 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
         let Some(socket) = cx.socket() else {
             break Disconnect::Lost;
         };
-        let timer = live.deadline();
-        let read = match timer {
-            Some((at, timer)) => match tokio::time::timeout_at(at, socket.next()).await {
-                Ok(read) => read,
-                Err(_) => {
-                    next = on_timer(socket, &mut live, timer).await;
-                    continue;
-                }
-            },
-            None => socket.next().await,
+        let deadline = live.deadline();
+        let wake = tokio::select! {
+            read = socket.next() => Wake::Read(read),
+            timer = expiry(deadline) => Wake::Timer(timer),
+            () = mailbox.ready() => Wake::Mail,
+        };
+        let read = match wake {
+            Wake::Read(read) => read,
+            Wake::Timer(timer) => {
+                next = on_timer(socket, &mut live, timer).await;
+                continue;
+            }
+            Wake::Mail => {
+                next = deliver(&mut consumer, &mut cx, &mailbox).await;
+                continue;
+            }
         };
         let data = matches!(read, Some(Ok(Message::Text(_) | Message::Binary(_))));
         next = match read {
@@ -204,6 +236,46 @@ pub(crate) async fn run<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Soc
     {
         log_panic::<C>(id, "disconnect", panic.as_ref());
     }
+    // Dropping `cx` here leaves the hub: groups, indexes and caps.
+}
+
+/// Resolves at the liveness deadline, if one is armed.
+async fn expiry(deadline: Option<(Instant, Timer)>) -> Timer {
+    match deadline {
+        Some((at, timer)) => {
+            tokio::time::sleep_until(at).await;
+            timer
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands what arrived in the inbox to the consumer, a bounded number per
+/// turn; a close order ends the connection.
+async fn deliver<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, mailbox: &Mailbox) -> Next {
+    for _ in 0..EVENTS_PER_TURN {
+        match mailbox.pop() {
+            None => return Next::Continue,
+            Some(Delivery::Close(code, reason)) => return Next::Close(code, reason),
+            Some(Delivery::Event(event)) => {
+                let handled = AssertUnwindSafe(consumer.event(cx, event))
+                    .catch_unwind()
+                    .await;
+                let next = match handled {
+                    Ok(result) => outcome::<C>(cx, result).await,
+                    Err(panic) => {
+                        log_panic::<C>(cx.id(), "event", panic.as_ref());
+                        Next::internal_error()
+                    }
+                };
+                if !matches!(next, Next::Continue) {
+                    return next;
+                }
+            }
+        }
+    }
+    mailbox.rewake();
+    Next::Continue
 }
 
 /// Acts on a liveness deadline that passed while reading.
@@ -277,13 +349,17 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
     let received = AssertUnwindSafe(consumer.receive(cx, msg))
         .catch_unwind()
         .await;
-    let result = match received {
-        Ok(result) => result,
+    match received {
+        Ok(result) => outcome(cx, result).await,
         Err(panic) => {
             log_panic::<C>(cx.id(), "receive", panic.as_ref());
-            return Next::internal_error();
+            Next::internal_error()
         }
-    };
+    }
+}
+
+/// What a handler's result means for the connection.
+async fn outcome<C: Consumer>(cx: &mut Cx<C>, result: Result<(), Error>) -> Next {
     match result {
         Ok(()) => Next::Continue,
         Err(Error(ErrorKind::Reply(message))) => reply_error(cx, message.into_owned()).await,
@@ -371,7 +447,9 @@ async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
         code: code.get().into(),
         reason: truncate_reason(reason).into(),
     };
-    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+    // Bounded: a client that stopped reading must not hold the task.
+    let sent = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+    if let Ok(Ok(())) = sent {
         drain(socket).await;
     }
 }

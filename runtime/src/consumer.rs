@@ -6,6 +6,7 @@ use crate::close::Disconnect;
 use crate::cx::Cx;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::hub::Event;
 use crate::message::Inbound;
 use crate::reject::Rejection;
 
@@ -72,6 +73,27 @@ pub trait Consumer: Endpoint {
         cx: &mut Cx<Self>,
         msg: Self::In,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Handles an event sent to one of the connection's groups, to its
+    /// user or to its session (see [`Hub`](crate::Hub)). The default
+    /// forwards it to the client unchanged, without a copy.
+    ///
+    /// Events wait while `receive` runs: a connection handles one thing at
+    /// a time, in order, so neither runs concurrently with the other. Up to
+    /// [`Limits::outbox`](crate::Limits::outbox) of them wait; past that the
+    /// consumer's [`Overflow`](crate::Overflow) policy applies.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Consumer::receive`].
+    fn event(
+        &mut self,
+        cx: &mut Cx<Self>,
+        event: Event,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = &self;
+        cx.send_text(event.into_text())
+    }
 
     /// Runs once when an accepted connection ends, however it ends.
     fn disconnect(

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::close::CloseCode;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
+use crate::hub::{Hub, Mailbox, Recipients, Registration};
 use crate::message::Text;
 use crate::scope::Scope;
 
@@ -68,6 +70,9 @@ pub struct Cx<C: Endpoint> {
     scope: Scope<C::User>,
     outbox: Outbox,
     close: Option<(CloseCode, Cow<'static, str>)>,
+    registration: Registration,
+    /// Groups joined during `connect`, joined for real once it accepts.
+    joining: Option<Vec<String>>,
 }
 
 /// Where sent messages go: held until the upgrade completes, then the socket.
@@ -80,12 +85,14 @@ enum Outbox {
 }
 
 impl<C: Endpoint> Cx<C> {
-    pub(crate) fn new(scope: Scope<C::User>) -> Cx<C> {
+    pub(crate) fn new(id: ConnectionId, scope: Scope<C::User>, registration: Registration) -> Cx<C> {
         Cx {
-            id: ConnectionId::next(),
+            id,
             scope,
             outbox: Outbox::Pending(Vec::new()),
             close: None,
+            registration,
+            joining: Some(Vec::new()),
         }
     }
 
@@ -102,6 +109,56 @@ impl<C: Endpoint> Cx<C> {
     /// The authenticated user, `None` when anonymous.
     pub fn user(&self) -> Option<&C::User> {
         self.scope.user()
+    }
+
+    /// Joins a group: events sent to it reach this connection (see
+    /// [`Consumer::event`](crate::Consumer::event)) until it leaves or ends.
+    ///
+    /// Called in `connect`, the join takes effect only if `connect`
+    /// accepts: a refused connection never joins a group. Group names are
+    /// any UTF-8 string; a membership lasts as long as the connection,
+    /// with no expiry.
+    pub fn join(&mut self, group: &str) {
+        match &mut self.joining {
+            Some(pending) => pending.push(group.to_owned()),
+            None => self.registration.join(group),
+        }
+    }
+
+    /// Leaves a group (nothing happens if it was not joined).
+    pub fn leave(&mut self, group: &str) {
+        match &mut self.joining {
+            Some(pending) => pending.retain(|joined| joined != group),
+            None => self.registration.leave(group),
+        }
+    }
+
+    /// The members of a group, this connection included if it joined:
+    /// `cx.group("room").send(&msg).await`.
+    pub fn group(&self, name: impl Into<String>) -> Recipients<'_> {
+        self.registration.hub().group(name)
+    }
+
+    /// The app's hub: to reach users, sessions and other groups.
+    pub fn hub(&self) -> &Hub {
+        self.registration.hub()
+    }
+
+    /// How many events this connection's inbox dropped under
+    /// [`Overflow::DropOldest`](crate::Overflow::DropOldest).
+    pub fn dropped(&self) -> u64 {
+        self.registration.mailbox().dropped()
+    }
+
+    /// `connect` accepted: the joins it asked for happen now.
+    pub(crate) fn accepted(&mut self) {
+        for group in self.joining.take().unwrap_or_default() {
+            self.registration.join(&group);
+        }
+    }
+
+    pub(crate) fn mailbox(&self) -> Arc<Mailbox> {
+        self.registration.mailbox().clone()
     }
 
     /// Sends `msg` as a JSON text frame.
@@ -148,10 +205,13 @@ impl<C: Endpoint> Cx<C> {
                 queue.push(message);
                 Ok(())
             }
-            Outbox::Open(socket) => socket
-                .send(message)
-                .await
-                .map_err(|_| Error(ErrorKind::Gone)),
+            // A close order (a logout, a full inbox, shutdown) stops a write
+            // that waits on a client which does not read: the handler gets
+            // `Gone`, and the connection closes as ordered.
+            Outbox::Open(socket) => tokio::select! {
+                sent = socket.send(message) => sent.map_err(|_| Error(ErrorKind::Gone)),
+                () = self.registration.mailbox().stopped() => Err(Error(ErrorKind::Gone)),
+            },
         }
     }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::hub::Overflow;
+
 use crate::auth::{AuthUser, Authenticate};
 use crate::reject::Rejection;
 use crate::scope::Scope;
@@ -110,12 +112,26 @@ pub struct Limits {
     /// is fine to the runtime (keepalive finds dead peers), and closing it
     /// is the app's policy.
     pub idle_timeout: Option<Duration>,
+    /// How many events (group sends, messages to the user) may wait for
+    /// the connection; past it, [`Limits::overflow`] decides.
+    pub outbox: usize,
+    /// What a connection whose inbox is full does.
+    pub overflow: Overflow,
+    /// How many connections one user may hold in this process, across
+    /// consumers of the same hub; past it a handshake is refused with 429
+    /// (or close 4429). `None`: no cap.
+    pub max_per_user: Option<u32>,
+    /// How many connections one peer address may hold; past it, as above.
+    /// Behind a reverse proxy every client has the proxy's address: raise
+    /// it or turn it off there.
+    pub max_per_peer: Option<u32>,
 }
 
 impl Limits {
     /// The defaults: 1 MiB messages, a 5 s auth timeout, 4 KiB credentials,
     /// a Ping after 20 s of silence answered within 20 s (as the Python
-    /// `websockets` server does), no idle timeout.
+    /// `websockets` server does), no idle timeout, 256 waiting events then
+    /// close 1013, 64 connections per user and 1,024 per peer address.
     ///
     /// Liveness is measured between messages: while `receive` runs the
     /// connection is not read, and no timer fires; the waits start again
@@ -127,6 +143,10 @@ impl Limits {
         ping_interval: Some(Duration::from_secs(20)),
         pong_timeout: Duration::from_secs(20),
         idle_timeout: None,
+        outbox: 256,
+        overflow: Overflow::Close,
+        max_per_user: Some(64),
+        max_per_peer: Some(1024),
     };
 }
 

@@ -106,16 +106,23 @@ mod auth;
 mod close;
 mod connection;
 mod consumer;
+mod current;
 mod cx;
 mod endpoint;
 mod error;
 mod handshake;
+mod hub;
+pub mod layer;
 mod message;
 mod param;
 mod reject;
 mod router;
 mod scope;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+#[doc(hidden)]
+pub mod fuzzing;
 
 /// The README's quick start, compiled as a doc test.
 #[cfg(doctest)]
@@ -127,13 +134,15 @@ pub struct ReadmeDoctests;
 pub mod __private;
 
 pub use auth::{
-    Anonymous, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth,
+    Anonymous, Credential, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth,
 };
 pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};
+pub use current::{current_connection, current_user};
 pub use cx::{ConnectionId, Cx};
 pub use endpoint::{Carriers, Endpoint, FromHandshake, Limits, RejectMode, Spec};
 pub use error::Error;
+pub use hub::{Event, Hub, Overflow, Recipients, SendError};
 pub use message::{DecodeError, Frame, Inbound, Text};
 pub use param::{FromParam, ParamError};
 pub use reject::{RejectKind, Rejection};

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,13 +15,15 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use crate::auth::{AuthState, Authenticate, Carrier, Identity, offered_protocols};
+use crate::auth::{AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, offered_protocols};
 use crate::connection;
 use crate::consumer::{Connect, Consumer};
-use crate::cx::Cx;
+use crate::current::Current;
+use crate::cx::{ConnectionId, Cx};
 use crate::endpoint::{Endpoint, FromHandshake, RejectMode, Spec};
 use crate::handshake;
-use crate::reject::Rejection;
+use crate::hub::{Hub, Refusal};
+use crate::reject::{RejectKind, Rejection};
 use crate::scope::{HandshakeFacts, Scope};
 
 /// Mounts consumers on an axum [`Router`].
@@ -78,15 +80,20 @@ use crate::scope::{HandshakeFacts, Scope};
 /// ```
 pub trait RouterExt<S> {
     /// Mounts consumer `C` at its declared path.
+    ///
+    /// Its connections are registered in the state's [`Hub`] (a stateless
+    /// `Router<()>` uses the process-wide one).
     fn consumer<C: Consumer + FromHandshake<S>>(self) -> Self
     where
-        C::Auth: AuthState<S>;
+        C::Auth: AuthState<S>,
+        Hub: FromRef<S>;
 }
 
 impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
     fn consumer<C: Consumer + FromHandshake<S>>(self) -> Self
     where
         C::Auth: AuthState<S>,
+        Hub: FromRef<S>,
     {
         self.route(C::SPEC.path, get(upgrade::<C, S>))
     }
@@ -99,6 +106,7 @@ where
     C: Consumer + FromHandshake<S>,
     S: Send + Sync + 'static,
     C::Auth: AuthState<S>,
+    Hub: FromRef<S>,
 {
     let spec = &C::SPEC;
     let (mut parts, _body) = request.into_parts();
@@ -136,14 +144,18 @@ where
             );
         }
     };
-    let (user, carrier) = match identity {
-        Identity::User { user, carrier } => (Some(user), Some(carrier)),
+    let (user, carrier, credential) = match identity {
+        Identity::User {
+            user,
+            carrier,
+            credential,
+        } => (Some(user), Some(carrier), credential),
         Identity::Anonymous if spec.requires_auth => {
             let rejection = Rejection::not_authenticated("authentication required")
                 .with_challenge(r#"Bearer realm="websocket""#);
             return deny(rejection, None, &mut parts);
         }
-        Identity::Anonymous => (None, None),
+        Identity::Anonymous => (None, None, Credential::Opaque),
     };
 
     let params = match RawPathParams::from_request_parts(&mut parts, &state).await {
@@ -182,8 +194,7 @@ where
         Ok(Ok(consumer)) => consumer,
         Ok(Err(rejection)) => return deny(rejection, carrier, &mut parts),
         Err(panic) => {
-            let id = crate::cx::ConnectionId::next();
-            connection::log_panic::<C>(id, "from_handshake", panic.as_ref());
+            connection::log_panic::<C>(ConnectionId::next(), "from_handshake", panic.as_ref());
             return deny(
                 Rejection::server_error("internal error"),
                 carrier,
@@ -191,7 +202,31 @@ where
             );
         }
     };
-    let mut cx = Cx::<C>::new(scope);
+    // Registered before `connect` runs, caps counted in the same step, so
+    // that a burst of handshakes cannot overshoot a cap; a refusal drops
+    // the registration.
+    let id = ConnectionId::next();
+    let user_id = scope.user().map(|user| user.id().to_string());
+    let peer = scope.peer_addr().map(|addr| addr.ip());
+    let hub = Hub::from_ref(&state);
+    let registration = match hub.admit(id, user_id, credential, peer, &spec.limits) {
+        Ok(registration) => registration,
+        Err(refusal) => {
+            let rejection = match refusal {
+                Refusal::ShuttingDown => Rejection::unavailable("the server is shutting down"),
+                Refusal::UserCap => Rejection::new(
+                    RejectKind::TooMany,
+                    "too many connections for this user",
+                ),
+                Refusal::PeerCap => Rejection::new(
+                    RejectKind::TooMany,
+                    "too many connections from this address",
+                ),
+            };
+            return deny(rejection, carrier, &mut parts);
+        }
+    };
+    let mut cx = Cx::<C>::new(id, scope, registration);
     // A panic in `connect` fails this handshake only, as a server error in
     // the consumer's rejection mode (HTTP 500, or an error frame and close
     // 1011), instead of unwinding into hyper, which would drop the TCP
@@ -199,11 +234,12 @@ where
     // consumer and its `Cx` are dropped unused when `connect` panics;
     // `disconnect` does not run, as for any refused connection. (With
     // `panic = "abort"` the process exits instead.)
-    match AssertUnwindSafe(consumer.connect(&mut cx))
-        .catch_unwind()
+    let current = Current::new(id, cx.user());
+    match current
+        .scope(AssertUnwindSafe(consumer.connect(&mut cx)).catch_unwind())
         .await
     {
-        Ok(Connect::Accept) => {}
+        Ok(Connect::Accept) => cx.accepted(),
         Ok(Connect::Reject(rejection)) => return deny(rejection, carrier, &mut parts),
         Err(panic) => {
             connection::log_panic::<C>(cx.id(), "connect", panic.as_ref());
@@ -219,7 +255,7 @@ where
         consumer = spec.name,
         scheme = C::Auth::SCHEME,
         carrier = carrier.map(Carrier::name),
-        user = cx.user().map(|user| tracing::field::display(crate::auth::AuthUser::id(user))),
+        user = cx.user().map(|user| tracing::field::display(user.id())),
         conn = %cx.id(),
         "websocket accepted"
     );

@@ -13,3 +13,4 @@ mod messages;
 mod scope;
 mod state;
 mod stores;
+mod testing;

@@ -40,6 +40,16 @@ impl AuthScheme {
             runtime_type: Some("TokenAuth"),
             reads_tokens: true,
         },
+        AuthScheme {
+            name: "jwt",
+            runtime_type: Some("JwtAuth"),
+            reads_tokens: true,
+        },
+        AuthScheme {
+            name: "session",
+            runtime_type: Some("SessionAuth"),
+            reads_tokens: false,
+        },
     ];
 
     /// The scheme used when `auth` is not given.
@@ -775,7 +785,7 @@ mod tests {
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
                  `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`",
-                "unknown auth scheme `tokn`; expected one of `none`, `token`",
+                "unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",
             ]

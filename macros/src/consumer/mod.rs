@@ -523,7 +523,7 @@ mod tests {
                     struct Chat {}
                 )
             ),
-            ["unknown auth scheme `tokn`; expected one of `none`, `token`"]
+            ["unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`"]
         );
     }
 

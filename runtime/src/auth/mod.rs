@@ -7,6 +7,7 @@
 //! (`#[requires_auth]`), not the scheme's.
 
 mod carrier;
+mod credential;
 mod none;
 mod token;
 
@@ -17,6 +18,7 @@ use std::hash::Hash;
 use axum::http::request::Parts;
 
 pub use carrier::Carrier;
+pub use credential::Credential;
 pub(crate) use carrier::{QUERY_TOKEN, find_token, offered_protocols};
 pub use none::{Anonymous, NoAuth, NoState};
 pub use token::TokenAuth;
@@ -61,6 +63,8 @@ pub enum Identity<U> {
         user: U,
         /// Where the credential came from.
         carrier: Carrier,
+        /// The credential itself, by what revokes it.
+        credential: Credential,
     },
 }
 

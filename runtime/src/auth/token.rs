@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 use axum::extract::FromRef;
 use axum::http::request::Parts;
 
-use super::{AuthState, AuthUser, Authenticate, Identity, find_token};
+use super::{AuthState, AuthUser, Authenticate, Credential, Identity, find_token};
 use crate::endpoint::Spec;
 use crate::reject::Rejection;
-use crate::store::Tokens;
+use crate::store::{Tokens, token_digest};
 
 /// The scheme of `auth = "token"`: the token is read from the first present
 /// carrier and looked up in the [`Tokens`] that the router state provides.
@@ -33,7 +33,11 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
             return Ok(Identity::Anonymous);
         };
         match tokens.lookup(token).await {
-            Ok(Some(user)) => Ok(Identity::User { user, carrier }),
+            Ok(Some(user)) => Ok(Identity::User {
+                user,
+                carrier,
+                credential: Credential::Token(token_digest(token)),
+            }),
             Ok(None) => Err(Rejection::not_authenticated(format!(
                 "unknown token in the {carrier} carrier"
             ))

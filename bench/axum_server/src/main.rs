@@ -1,0 +1,46 @@
+//! The hand-written axum server of the benchmark.
+//!
+//! ```text
+//! PORT=8102 axum_server            # axum's defaults
+//! PORT=8103 axum_server --tuned    # a 4 KiB WebSocket read buffer
+//! ```
+//!
+//! Binds 127.0.0.1, prints `ready` once it accepts connections, and runs
+//! until SIGTERM or SIGINT.
+
+use axum_server::{App, Tuning};
+use tokio::signal::unix::{SignalKind, signal};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let tuning = match std::env::args().nth(1).as_deref() {
+        None => Tuning::Defaults,
+        Some("--tuned") => Tuning::Tuned,
+        Some(other) => {
+            return Err(std::io::Error::other(format!(
+                "unknown argument {other:?}; usage: axum_server [--tuned]"
+            )));
+        }
+    };
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("PORT={port} is not a port number")))?,
+        Err(_) => 8000,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    println!("ready");
+
+    // Upgraded sockets are not tracked by axum's graceful shutdown: they end
+    // with the process, right after the listener stops.
+    axum::serve(listener, App::new(tuning).router())
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
+        .await
+}

@@ -1,0 +1,229 @@
+//! A connection's inbox for what others send it: events and close orders.
+//!
+//! Senders never wait on it. It is bounded: when a connection falls behind
+//! (its client stopped reading, or `receive` runs long), the consumer's
+//! [`Overflow`] policy decides, so a slow member costs the memory it is
+//! allowed and never slows the sender or the other members.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+use super::Event;
+use crate::close::CloseCode;
+
+/// What a connection does when its inbox is full.
+///
+/// ```
+/// use sockwarden::{Limits, Overflow};
+///
+/// assert_eq!(Limits::DEFAULT.overflow, Overflow::Close);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Close the connection with 1013 (try again later): the client learns
+    /// that it missed events and can reconnect and resynchronise. The
+    /// default, because dropping silently loses data.
+    Close,
+    /// Drop the oldest queued event to make room, and count it
+    /// ([`Cx::dropped`](crate::Cx::dropped)); for streams where only the
+    /// latest state matters (prices, positions, presence).
+    DropOldest,
+}
+
+/// What the connection takes out of its inbox.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    Event(Event),
+    Close(CloseCode, Cow<'static, str>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    queue: Mutex<Queue>,
+    wake: Notify,
+    /// Woken when a close order arrives, for a write that must stop waiting.
+    stop: Notify,
+    capacity: usize,
+    overflow: Overflow,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    events: VecDeque<Event>,
+    close: Option<(CloseCode, Cow<'static, str>)>,
+    dropped: u64,
+}
+
+impl Mailbox {
+    pub(crate) fn new(capacity: usize, overflow: Overflow) -> Mailbox {
+        Mailbox {
+            queue: Mutex::default(),
+            wake: Notify::new(),
+            stop: Notify::new(),
+            capacity: capacity.max(1),
+            overflow,
+        }
+    }
+
+    /// Queues an event; never waits.
+    pub(crate) fn push(&self, event: Event) {
+        {
+            let mut queue = self.lock();
+            if queue.close.is_some() {
+                return;
+            }
+            if queue.events.len() >= self.capacity {
+                match self.overflow {
+                    Overflow::DropOldest => {
+                        queue.events.pop_front();
+                        queue.dropped += 1;
+                    }
+                    Overflow::Close => {
+                        queue.events.clear();
+                        queue.close = Some((
+                            CloseCode::TRY_AGAIN_LATER,
+                            "too slow: events were arriving faster than the client read them"
+                                .into(),
+                        ));
+                        drop(queue);
+                        self.wake.notify_one();
+                        self.stop.notify_waiters();
+                        return;
+                    }
+                }
+            }
+            queue.events.push_back(event);
+        }
+        self.wake.notify_one();
+    }
+
+    /// Orders the connection closed; the first order wins, and queued
+    /// events are not delivered after it.
+    pub(crate) fn close(&self, code: CloseCode, reason: Cow<'static, str>) {
+        {
+            let mut queue = self.lock();
+            if queue.close.is_some() {
+                return;
+            }
+            queue.events.clear();
+            queue.close = Some((code, reason));
+        }
+        self.wake.notify_one();
+        self.stop.notify_waiters();
+    }
+
+    /// The next delivery: a close order before any event.
+    pub(crate) fn pop(&self) -> Option<Delivery> {
+        let mut queue = self.lock();
+        if let Some((code, reason)) = queue.close.take() {
+            // Keep it closed: later pushes are refused.
+            queue.close = Some((code, reason.clone()));
+            return Some(Delivery::Close(code, reason));
+        }
+        queue.events.pop_front().map(Delivery::Event)
+    }
+
+    /// Whether a close order is pending.
+    pub(crate) fn closing(&self) -> bool {
+        self.lock().close.is_some()
+    }
+
+    /// The close order, if one is pending.
+    pub(crate) fn close_order(&self) -> Option<(CloseCode, Cow<'static, str>)> {
+        self.lock().close.clone()
+    }
+
+    /// Resolves when something may have arrived since the last `pop`.
+    pub(crate) async fn ready(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Wakes the connection again, for deliveries left for its next turn.
+    pub(crate) fn rewake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves once a close order is pending.
+    pub(crate) async fn stopped(&self) {
+        loop {
+            let stop = self.stop.notified();
+            tokio::pin!(stop);
+            stop.as_mut().enable();
+            if self.closing() {
+                return;
+            }
+            stop.await;
+        }
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.lock().dropped
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // A panic while holding this lock cannot leave the queue invalid
+        // (every operation is a single push, pop or assignment).
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: u32) -> Event {
+        Event::json(&n).unwrap()
+    }
+
+    fn popped(mailbox: &Mailbox) -> Vec<String> {
+        std::iter::from_fn(|| match mailbox.pop() {
+            Some(Delivery::Event(event)) => Some(event.as_str().to_owned()),
+            Some(Delivery::Close(code, reason)) => Some(format!("close {} {reason}", code.get())),
+            None => None,
+        })
+        .take(10)
+        .collect()
+    }
+
+    #[test]
+    fn drop_oldest_keeps_the_newest_and_counts() {
+        let mailbox = Mailbox::new(2, Overflow::DropOldest);
+        (1..=5).for_each(|n| mailbox.push(event(n)));
+        assert_eq!(mailbox.dropped(), 3);
+        assert_eq!(popped(&mailbox), ["4", "5"]);
+    }
+
+    #[test]
+    fn close_policy_closes_with_1013_and_drops_the_queue() {
+        let mailbox = Mailbox::new(2, Overflow::Close);
+        (1..=3).for_each(|n| mailbox.push(event(n)));
+        let out = popped(&mailbox);
+        assert!(out[0].starts_with("close 1013 too slow"), "{out:?}");
+        assert!(mailbox.closing());
+    }
+
+    #[test]
+    fn a_close_order_comes_first_and_stays() {
+        let mailbox = Mailbox::new(8, Overflow::Close);
+        mailbox.push(event(1));
+        mailbox.close(CloseCode::NOT_AUTHENTICATED, "logged out".into());
+        mailbox.close(CloseCode::GOING_AWAY, "later order".into());
+        mailbox.push(event(2));
+        assert!(matches!(mailbox.pop(), Some(Delivery::Close(code, _)) if code.get() == 4401));
+        assert!(mailbox.closing());
+    }
+
+    #[tokio::test]
+    async fn a_push_before_waiting_is_not_lost() {
+        let mailbox = Mailbox::new(8, Overflow::Close);
+        mailbox.push(event(1));
+        tokio::time::timeout(std::time::Duration::from_secs(1), mailbox.ready())
+            .await
+            .expect("the wake-up was kept");
+    }
+}
