@@ -34,9 +34,9 @@ use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
 use crate::current::Current;
 use crate::cx::{Cx, Socket};
-use crate::hub::{Delivery, Mailbox};
 use crate::endpoint::Limits;
 use crate::error::{Error, ErrorKind};
+use crate::hub::{Delivery, Mailbox};
 use crate::message::{DecodeError, Frame, Inbound};
 use crate::reject::{Rejection, truncate_reason};
 
@@ -447,8 +447,10 @@ async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
         code: code.get().into(),
         reason: truncate_reason(reason).into(),
     };
-    // Bounded: a client that stopped reading must not hold the task.
-    let sent = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+    // Bounded: a client that stopped reading must not hold the task (a
+    // reading client takes a close frame at once).
+    let write = socket.send(Message::Close(Some(frame)));
+    let sent = tokio::time::timeout(DEAD_PEER_WRITE_TIMEOUT, write).await;
     if let Ok(Ok(())) = sent {
         drain(socket).await;
     }

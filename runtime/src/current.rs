@@ -29,12 +29,6 @@ impl Current {
         }
     }
 
-    /// The user changed (login, logout).
-    pub(crate) fn set_user<U: AuthUser>(&self, user: Option<&U>) {
-        let user = user.map(|user| Arc::new(user.clone()) as Arc<dyn Any + Send + Sync>);
-        *self.user.write().unwrap_or_else(PoisonError::into_inner) = user;
-    }
-
     /// Runs `fut` with this as the current connection.
     pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, fut)

@@ -85,7 +85,11 @@ enum Outbox {
 }
 
 impl<C: Endpoint> Cx<C> {
-    pub(crate) fn new(id: ConnectionId, scope: Scope<C::User>, registration: Registration) -> Cx<C> {
+    pub(crate) fn new(
+        id: ConnectionId,
+        scope: Scope<C::User>,
+        registration: Registration,
+    ) -> Cx<C> {
         Cx {
             id,
             scope,
@@ -208,9 +212,11 @@ impl<C: Endpoint> Cx<C> {
             // A close order (a logout, a full inbox, shutdown) stops a write
             // that waits on a client which does not read: the handler gets
             // `Gone`, and the connection closes as ordered.
+            // Once ordered closed, nothing more is sent: the close frame is next.
             Outbox::Open(socket) => tokio::select! {
-                sent = socket.send(message) => sent.map_err(|_| Error(ErrorKind::Gone)),
+                biased;
                 () = self.registration.mailbox().stopped() => Err(Error(ErrorKind::Gone)),
+                sent = socket.send(message) => sent.map_err(|_| Error(ErrorKind::Gone)),
             },
         }
     }

@@ -110,6 +110,8 @@ mod current;
 mod cx;
 mod endpoint;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod hub;
 pub mod layer;
@@ -121,8 +123,6 @@ mod scope;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
-#[doc(hidden)]
-pub mod fuzzing;
 
 /// The README's quick start, compiled as a doc test.
 #[cfg(doctest)]
@@ -134,7 +134,8 @@ pub struct ReadmeDoctests;
 pub mod __private;
 
 pub use auth::{
-    Anonymous, Credential, AuthState, AuthUser, Authenticate, Carrier, Identity, NoAuth, NoState, TokenAuth,
+    Anonymous, AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, NoAuth, NoState,
+    TokenAuth,
 };
 pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};

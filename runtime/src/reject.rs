@@ -138,6 +138,11 @@ impl Rejection {
         Rejection::new(RejectKind::NotAuthenticated, reason)
     }
 
+    /// 401 / 4408: the credential was valid once and has expired.
+    pub fn credential_expired(reason: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection::new(RejectKind::CredentialExpired, reason)
+    }
+
     /// 403 / 4403.
     pub fn forbidden(reason: impl Into<Cow<'static, str>>) -> Rejection {
         Rejection::new(RejectKind::Forbidden, reason)

@@ -15,7 +15,9 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use crate::auth::{AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, offered_protocols};
+use crate::auth::{
+    AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, offered_protocols,
+};
 use crate::connection;
 use crate::consumer::{Connect, Consumer};
 use crate::current::Current;
@@ -214,10 +216,9 @@ where
         Err(refusal) => {
             let rejection = match refusal {
                 Refusal::ShuttingDown => Rejection::unavailable("the server is shutting down"),
-                Refusal::UserCap => Rejection::new(
-                    RejectKind::TooMany,
-                    "too many connections for this user",
-                ),
+                Refusal::UserCap => {
+                    Rejection::new(RejectKind::TooMany, "too many connections for this user")
+                }
                 Refusal::PeerCap => Rejection::new(
                     RejectKind::TooMany,
                     "too many connections from this address",
@@ -226,6 +227,7 @@ where
             return deny(rejection, carrier, &mut parts);
         }
     };
+    C::Auth::link(&auth_state, &hub);
     let mut cx = Cx::<C>::new(id, scope, registration);
     // A panic in `connect` fails this handshake only, as a server error in
     // the consumer's rejection mode (HTTP 500, or an error frame and close

@@ -6,7 +6,7 @@ use serde_json::json;
 use sockwarden::prelude::*;
 use sockwarden::store::MemoryTokenStore;
 use sockwarden::{Frame, Tokens};
-use sockwarden_tests::User;
+use sockwarden_tests::{TokenApp, User};
 
 /// The benchmark protocol's echo request.
 #[derive(Deserialize)]
@@ -195,5 +195,5 @@ pub(crate) fn app() -> Router {
         .consumer::<Open>()
         .consumer::<Raw>()
         .consumer::<Scoped>()
-        .with_state(Tokens::new(token_store()))
+        .with_state(TokenApp::new(Tokens::new(token_store())))
 }

@@ -7,7 +7,9 @@ use axum::Router;
 use sockwarden::Tokens;
 use sockwarden::prelude::*;
 use sockwarden::store::{Blocking, BlockingTokenStore, StoreError, TokenStore};
-use sockwarden_tests::{User, connect, connect_with_token, echo, next_close, next_json, serve};
+use sockwarden_tests::{
+    TokenApp, User, connect, connect_with_token, echo, next_close, next_json, serve,
+};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::apps::EchoIn;
@@ -58,7 +60,12 @@ impl Consumer for SlowEcho {
 /// wait on the store. The test runtime is single-threaded, so anything that
 /// blocks it shows here.
 async fn slowest_echo_during_lookups(tokens: Tokens<User>) -> Duration {
-    let addr = serve(Router::new().consumer::<SlowEcho>().with_state(tokens)).await;
+    let addr = serve(
+        Router::new()
+            .consumer::<SlowEcho>()
+            .with_state(TokenApp::new(tokens)),
+    )
+    .await;
     let mut open = connect_with_token(addr, "/ws/echo", "tok-1").await;
     let handshakes: Vec<_> = (2..5)
         .map(|n| {
@@ -151,7 +158,7 @@ async fn a_lookup_past_the_auth_timeout_is_refused_not_left_hanging() {
     let app = Router::new()
         .consumer::<StuckHttp>()
         .consumer::<StuckClose>()
-        .with_state(Tokens::new(Stuck));
+        .with_state(TokenApp::new(Tokens::new(Stuck)));
     let addr = serve(app).await;
     let auth = [("authorization", "Token tok-1")];
 

@@ -142,6 +142,13 @@ mod state {
     pub(crate) struct AppState {
         pub(crate) db: Db,
         pub(crate) config: Arc<Config>,
+        pub(crate) hub: sockwarden::Hub,
+    }
+
+    impl FromRef<AppState> for sockwarden::Hub {
+        fn from_ref(state: &AppState) -> sockwarden::Hub {
+            state.hub.clone()
+        }
     }
 
     impl FromRef<AppState> for Db {
@@ -162,6 +169,7 @@ mod state {
             config: Arc::new(Config {
                 greeting: "hello".to_owned(),
             }),
+            hub: sockwarden::Hub::new(),
         }
     }
 

@@ -20,7 +20,7 @@ use serde_json::Value;
 use sockwarden::Tokens;
 use sockwarden::prelude::*;
 use sockwarden::store::MemoryTokenStore;
-use sockwarden_tests::{User, WAIT, Ws, connect, echo, next_close, next_json, serve};
+use sockwarden_tests::{TokenApp, User, WAIT, Ws, connect, echo, next_close, next_json, serve};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tracing::subscriber::DefaultGuard;
@@ -123,7 +123,7 @@ fn router() -> Router {
         .consumer::<EchoClose>()
         .consumer::<Open>()
         .consumer::<Raw>()
-        .with_state(tokens())
+        .with_state(TokenApp::new(tokens()))
 }
 
 /// Closes from the client side and waits (bounded) until the server has

@@ -7,6 +7,8 @@ mod auth;
 mod blocking;
 mod expansion;
 mod faults;
+mod groups;
+mod layers;
 mod liveness;
 mod logging;
 mod messages;

@@ -10,7 +10,7 @@ use serde_json::json;
 use sockwarden::prelude::*;
 use sockwarden::{Frame, Tokens};
 use sockwarden_tests::{
-    User, connect_with_token, echo, next, next_close, next_json, send_json, serve,
+    TokenApp, User, connect_with_token, echo, next, next_close, next_json, send_json, serve,
 };
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -143,7 +143,7 @@ async fn ending(name: &str) -> Disconnect {
 async fn disconnect_runs_once_with_the_reason() {
     let app = Router::new()
         .consumer::<Recorded>()
-        .with_state(Tokens::new(token_store()));
+        .with_state(TokenApp::new(Tokens::new(token_store())));
     let addr = serve(app).await;
 
     let mut ws = connect_with_token(addr, "/ws/recorded/client-closed", "tok-1").await;

@@ -17,6 +17,13 @@ struct Motd(&'static str);
 struct AppState {
     tokens: Tokens<User>,
     motd: Motd,
+    hub: sockwarden::Hub,
+}
+
+impl FromRef<AppState> for sockwarden::Hub {
+    fn from_ref(state: &AppState) -> Self {
+        state.hub.clone()
+    }
 }
 
 impl FromRef<AppState> for Tokens<User> {
@@ -65,6 +72,7 @@ async fn state_fields_come_from_the_router_state() {
     let state = AppState {
         tokens: Tokens::new(store),
         motd: Motd("be kind"),
+        hub: sockwarden::Hub::new(),
     };
     let addr = serve(Router::new().consumer::<Greeted>().with_state(state)).await;
     let mut ws = connect_with_token(addr, "/ws/motd", "tok-1").await;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::RawForm;
+use axum::extract::{FromRef, RawForm};
 use axum::http::header;
 use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sockwarden::prelude::*;
 use sockwarden::store::MemoryTokenStore;
 use sockwarden::testing::{Outcome, Received, TestServer};
-use sockwarden::{RejectKind, Scope, Tokens};
+use sockwarden::{Hub, RejectKind, Scope, Tokens};
 use sockwarden_tests::{User, WAIT, Ws, serve};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue};
@@ -186,11 +186,34 @@ async fn chunked() -> axum::body::Body {
     axum::body::Body::from_stream(futures_util::stream::iter(parts))
 }
 
+/// The app's state: its token store and its own hub of connections.
+#[derive(Clone)]
+struct AppState {
+    tokens: Tokens<User>,
+    hub: Hub,
+}
+
+impl FromRef<AppState> for Tokens<User> {
+    fn from_ref(state: &AppState) -> Tokens<User> {
+        state.tokens.clone()
+    }
+}
+
+impl FromRef<AppState> for Hub {
+    fn from_ref(state: &AppState) -> Hub {
+        state.hub.clone()
+    }
+}
+
 fn app() -> Router {
     let store = MemoryTokenStore::new();
     for n in 1..=3 {
         store.insert(&format!("tok-{n}"), User::named(&format!("user{n}")));
     }
+    let state = AppState {
+        tokens: Tokens::new(store),
+        hub: Hub::default(),
+    };
     Router::new()
         .consumer::<ByStatus>()
         .consumer::<ByClose>()
@@ -198,7 +221,7 @@ fn app() -> Router {
         .consumer::<RoomClose>()
         .route("/login", post(login))
         .route("/chunked", get(chunked))
-        .with_state(Tokens::new(store))
+        .with_state(state)
 }
 
 // ---------------------------------------------------------------------------

@@ -8,8 +8,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::FromRef;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use sockwarden::{AuthUser, Hub, Tokens};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -184,4 +186,33 @@ pub async fn echo(ws: &mut Ws, seq: u64, body: &str) -> Value {
     )
     .await;
     next_json(ws).await
+}
+
+/// The state of an app whose consumers use token auth: its hub and tokens.
+#[derive(Clone)]
+pub struct TokenApp<U> {
+    pub hub: Hub,
+    pub tokens: Tokens<U>,
+}
+
+impl<U: AuthUser> TokenApp<U> {
+    /// A fresh hub beside `tokens`.
+    pub fn new(tokens: Tokens<U>) -> TokenApp<U> {
+        TokenApp {
+            hub: Hub::new(),
+            tokens,
+        }
+    }
+}
+
+impl<U: Clone> FromRef<TokenApp<U>> for Hub {
+    fn from_ref(app: &TokenApp<U>) -> Hub {
+        app.hub.clone()
+    }
+}
+
+impl<U: Clone> FromRef<TokenApp<U>> for Tokens<U> {
+    fn from_ref(app: &TokenApp<U>) -> Tokens<U> {
+        app.tokens.clone()
+    }
 }

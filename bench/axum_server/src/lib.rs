@@ -328,6 +328,13 @@ async fn serve_room(mut socket: WebSocket, user: Arc<str>, rooms: Arc<Rooms>, na
                 close(socket, 1003, "binary messages are not supported").await;
                 break;
             }
+            // tungstenite has queued the answer to the Close; reading on
+            // sends it. Deliveries stop here: a send after the peer's Close
+            // would fail and drop the connection without that answer.
+            Event::Received(Some(Ok(Message::Close(_)))) => {
+                while let Some(Ok(_)) = socket.recv().await {}
+                break;
+            }
             Event::Received(Some(Ok(_))) => continue,
             Event::Received(Some(Err(error))) => {
                 close_for(socket, error).await;

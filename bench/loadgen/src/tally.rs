@@ -75,6 +75,12 @@ impl Tally {
     /// One verified operation that took `latency`.
     pub fn record(&mut self, latency: Duration) {
         self.ops += 1;
+        self.sample(latency);
+    }
+
+    /// A latency sample without an operation (fanout counts deliveries as
+    /// operations, but times each sender's own round trip).
+    pub fn sample(&mut self, latency: Duration) {
         let micros = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
         self.latencies_us.push(micros);
     }
@@ -101,10 +107,10 @@ impl Tally {
 /// Where a scenario is: the main task moves it forward, workers read it.
 /// Operations count only while measuring, and the moves happen right next to
 /// the reads of the server's CPU time, so both cover the same window.
+/// Workers start warming up: their operations do not count yet.
 #[derive(Debug, Clone, Default)]
 pub struct Phase(Arc<AtomicU8>);
 
-const WARMING_UP: u8 = 0;
 const MEASURING: u8 = 1;
 const STOPPING: u8 = 2;
 
@@ -123,10 +129,6 @@ impl Phase {
 
     pub fn stop(&self) {
         self.0.store(STOPPING, Ordering::Relaxed);
-    }
-
-    pub fn warming_up(&self) -> bool {
-        self.0.load(Ordering::Relaxed) == WARMING_UP
     }
 }
 

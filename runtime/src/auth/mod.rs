@@ -18,12 +18,13 @@ use std::hash::Hash;
 use axum::http::request::Parts;
 
 pub use carrier::Carrier;
-pub use credential::Credential;
 pub(crate) use carrier::{QUERY_TOKEN, find_token, offered_protocols};
+pub use credential::Credential;
 pub use none::{Anonymous, NoAuth, NoState};
 pub use token::TokenAuth;
 
 use crate::endpoint::Spec;
+use crate::hub::Hub;
 use crate::reject::Rejection;
 
 /// A user that can own connections.
@@ -96,6 +97,13 @@ pub trait Authenticate: Send + Sync + 'static {
         request: &Parts,
         spec: &Spec,
     ) -> impl Future<Output = Result<Identity<Self::User>, Rejection>> + Send;
+
+    /// Tells the scheme's state which hub holds the connections it let in,
+    /// so that revoking a credential in the state's store closes them. The
+    /// router calls it on each accepted handshake; it must be cheap.
+    fn link(state: &Self::State, hub: &Hub) {
+        let _ = (state, hub);
+    }
 }
 
 /// Takes what an auth scheme needs out of the router state `S`.

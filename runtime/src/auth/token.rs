@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 
 use super::{AuthState, AuthUser, Authenticate, Credential, Identity, find_token};
 use crate::endpoint::Spec;
+use crate::hub::Hub;
 use crate::reject::Rejection;
 use crate::store::{Tokens, token_digest};
 
@@ -48,6 +49,10 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
                 Err(Rejection::unavailable("the token store is unavailable").with_carrier(carrier))
             }
         }
+    }
+
+    fn link(tokens: &Tokens<U>, hub: &Hub) {
+        tokens.link(hub);
     }
 }
 

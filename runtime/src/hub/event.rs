@@ -110,7 +110,10 @@ fn find_kind(text: &str) -> Option<(u32, u32)> {
     // A `type` with escapes cannot be borrowed; such events have no kind.
     let kind = serde_json::from_str::<Kind<'_>>(text).ok()?.kind?;
     let start = kind.as_ptr() as usize - text.as_ptr() as usize;
-    Some((u32::try_from(start).ok()?, u32::try_from(start + kind.len()).ok()?))
+    Some((
+        u32::try_from(start).ok()?,
+        u32::try_from(start + kind.len()).ok()?,
+    ))
 }
 
 #[cfg(test)]

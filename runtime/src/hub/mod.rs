@@ -9,10 +9,11 @@
 //! connections at shutdown.
 
 mod event;
+mod links;
 mod mailbox;
 mod recipients;
-mod registry;
 mod registration;
+mod registry;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -25,6 +26,7 @@ pub use event::Event;
 pub use mailbox::Overflow;
 pub use recipients::{Recipients, SendError};
 
+pub(crate) use links::HubLinks;
 pub(crate) use mailbox::{Delivery, Mailbox};
 pub(crate) use registration::Registration;
 pub(crate) use registry::{Caps, Refusal};
@@ -317,7 +319,10 @@ impl Hub {
     /// The groups that have members here (for a layer that resubscribes
     /// after reconnecting).
     pub(crate) fn local_groups(&self) -> Vec<String> {
-        self.registry().groups().map(|group| group.to_string()).collect()
+        self.registry()
+            .groups()
+            .map(|group| group.to_string())
+            .collect()
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -331,6 +336,14 @@ impl Hub {
 
     pub(crate) fn from_inner(inner: Arc<Inner>) -> Hub {
         Hub { inner }
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const Inner {
+        Arc::as_ptr(&self.inner)
     }
 }
 

@@ -65,17 +65,20 @@ impl Registry {
                 return Err(Refusal::UserCap);
             }
         }
-        if let (Some(cap), Some(peer)) = (caps.per_peer, member.peer) {
-            if self.peers.get(&peer).copied().unwrap_or(0) >= cap {
-                return Err(Refusal::PeerCap);
-            }
+        if let (Some(cap), Some(peer)) = (caps.per_peer, member.peer)
+            && self.peers.get(&peer).copied().unwrap_or(0) >= cap
+        {
+            return Err(Refusal::PeerCap);
         }
         if let Some(user) = &member.user {
             self.users.entry(user.clone()).or_default().push(id);
         }
         match &member.credential {
             Credential::Session(session) => {
-                self.sessions.entry(session.as_str().into()).or_default().push(id);
+                self.sessions
+                    .entry(session.as_str().into())
+                    .or_default()
+                    .push(id);
             }
             Credential::Token(digest) => self.tokens.entry(*digest).or_default().push(id),
             _ => {}
@@ -236,9 +239,14 @@ mod tests {
         let mut registry = Registry::default();
         let id = ConnectionId::next();
         let session = Credential::Session("s1".into());
-        registry.admit(id, member("alice", session, "10.0.0.1"), NO_CAPS).unwrap();
+        registry
+            .admit(id, member("alice", session, "10.0.0.1"), NO_CAPS)
+            .unwrap();
         assert!(registry.join(id, "room"));
-        assert!(!registry.join(id, "room"), "joining twice is one membership");
+        assert!(
+            !registry.join(id, "room"),
+            "joining twice is one membership"
+        );
         assert_eq!(registry.session("s1").count(), 1);
         assert_eq!(registry.remove(id), [Arc::<str>::from("room")]);
         assert!(registry.members.is_empty() && registry.users.is_empty());
@@ -254,7 +262,11 @@ mod tests {
             per_peer: Some(3),
         };
         let mut admit = |user: &str| {
-            registry.admit(ConnectionId::next(), member(user, Credential::Opaque, "10.0.0.1"), caps)
+            registry.admit(
+                ConnectionId::next(),
+                member(user, Credential::Opaque, "10.0.0.1"),
+                caps,
+            )
         };
         assert_eq!(admit("alice"), Ok(()));
         assert_eq!(admit("alice"), Ok(()));
@@ -267,8 +279,12 @@ mod tests {
     fn leaving_the_last_member_reports_the_group_empty() {
         let mut registry = Registry::default();
         let (a, b) = (ConnectionId::next(), ConnectionId::next());
-        registry.admit(a, member("a", Credential::Opaque, "10.0.0.1"), NO_CAPS).unwrap();
-        registry.admit(b, member("b", Credential::Opaque, "10.0.0.2"), NO_CAPS).unwrap();
+        registry
+            .admit(a, member("a", Credential::Opaque, "10.0.0.1"), NO_CAPS)
+            .unwrap();
+        registry
+            .admit(b, member("b", Credential::Opaque, "10.0.0.2"), NO_CAPS)
+            .unwrap();
         assert!(registry.join(a, "g"));
         assert!(!registry.join(b, "g"));
         assert!(!registry.leave(a, "g"));

@@ -141,13 +141,33 @@ mod tests {
     #[test]
     fn envelopes_survive_the_wire() {
         for (to, body) in [
-            (Address::Token([0xab; 32]), Body::Event(Event::from_text(r#"{"type":"x"}"#))),
-            (Address::All, Body::Close { code: CloseCode::GOING_AWAY, reason: "bye".into() }),
-            (Address::User("alice".into()), Body::Event(Event::from_text("3"))),
+            (
+                Address::Token([0xab; 32]),
+                Body::Event(Event::from_text(r#"{"type":"x"}"#)),
+            ),
+            (
+                Address::All,
+                Body::Close {
+                    code: CloseCode::GOING_AWAY,
+                    reason: "bye".into(),
+                },
+            ),
+            (
+                Address::User("alice".into()),
+                Body::Event(Event::from_text("3")),
+            ),
         ] {
-            let envelope = Envelope { from: NodeId::random(), to, body };
+            let envelope = Envelope {
+                from: NodeId::random(),
+                to,
+                body,
+            };
             let wire = serde_json::to_string(&envelope).unwrap();
-            assert_eq!(serde_json::from_str::<Envelope>(&wire).unwrap(), envelope, "{wire}");
+            assert_eq!(
+                serde_json::from_str::<Envelope>(&wire).unwrap(),
+                envelope,
+                "{wire}"
+            );
         }
     }
 

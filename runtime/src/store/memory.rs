@@ -93,6 +93,10 @@ impl<U: AuthUser> TokenStore for MemoryTokenStore<U> {
     async fn lookup(&self, token: &str) -> Result<Option<U>, StoreError> {
         Ok(self.get(token))
     }
+
+    async fn revoke(&self, token: &str) -> Result<bool, StoreError> {
+        Ok(MemoryTokenStore::revoke(self, token))
+    }
 }
 
 impl<U: AuthUser> Default for MemoryTokenStore<U> {

@@ -33,6 +33,8 @@ pub use postgres::PostgresTokenStore;
 pub use sqlite::SqliteTokenStore;
 
 use crate::auth::AuthUser;
+use crate::close::CloseCode;
+use crate::hub::{Hub, HubLinks};
 
 /// Looks tokens up: the one operation a handshake needs.
 ///
@@ -70,6 +72,18 @@ pub trait TokenStore: Send + Sync + 'static {
         &self,
         token: &str,
     ) -> impl Future<Output = Result<Option<Self::User>, StoreError>> + Send;
+
+    /// Deletes `token`; `true` when it existed. Called by
+    /// [`Tokens::revoke`], which then closes the sockets opened with it.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot answer, or cannot delete (the default: a
+    /// read-only store).
+    fn revoke(&self, token: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = token;
+        async { Err(StoreError::new("this token store cannot revoke tokens")) }
+    }
 }
 
 /// The app's token store, as consumers with `auth = "token"` see it: provide
@@ -92,6 +106,7 @@ pub trait TokenStore: Send + Sync + 'static {
 /// ```
 pub struct Tokens<U> {
     store: Arc<dyn DynTokenStore<U>>,
+    hubs: Arc<HubLinks>,
 }
 
 impl<U: AuthUser> Tokens<U> {
@@ -99,7 +114,40 @@ impl<U: AuthUser> Tokens<U> {
     pub fn new(store: impl TokenStore<User = U>) -> Tokens<U> {
         Tokens {
             store: Arc::new(store),
+            hubs: Arc::default(),
         }
+    }
+
+    /// Revokes `token` in the store, then closes every socket opened with
+    /// it, in every hub that served them (and, through a channel layer, in
+    /// the other processes) with 4401 `token revoked`. Returns whether the
+    /// token existed.
+    ///
+    /// Revoke through this method rather than the store's own, or the
+    /// sockets stay open until they are revalidated.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails: nothing is closed then. A channel layer that
+    /// fails is logged; local sockets are closed all the same.
+    pub async fn revoke(&self, token: &str) -> Result<bool, StoreError> {
+        let existed = self.store.revoke(token).await?;
+        let digest = token_digest(token);
+        for hub in self.hubs.hubs() {
+            let closed = hub
+                .token_digest(digest)
+                .close(CloseCode::NOT_AUTHENTICATED, "token revoked")
+                .await;
+            if let Err(error) = closed {
+                tracing::warn!(%error, "token revocation did not reach other processes");
+            }
+        }
+        Ok(existed)
+    }
+
+    /// Remembers the hub whose connections use these tokens.
+    pub(crate) fn link(&self, hub: &Hub) {
+        self.hubs.link(hub);
     }
 
     /// Looks a token up.
@@ -116,6 +164,7 @@ impl<U> Clone for Tokens<U> {
     fn clone(&self) -> Self {
         Tokens {
             store: Arc::clone(&self.store),
+            hubs: Arc::clone(&self.hubs),
         }
     }
 }
@@ -131,11 +180,16 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`TokenStore`] made object-safe, so `Tokens<U>` names the user type only.
 trait DynTokenStore<U>: Send + Sync {
     fn lookup<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Option<U>, StoreError>>;
+    fn revoke<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 
 impl<S: TokenStore> DynTokenStore<S::User> for S {
     fn lookup<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Option<S::User>, StoreError>> {
         Box::pin(TokenStore::lookup(self, token))
+    }
+
+    fn revoke<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(TokenStore::revoke(self, token))
     }
 }
 

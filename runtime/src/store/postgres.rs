@@ -400,6 +400,10 @@ impl<U: AuthUser + Serialize + DeserializeOwned> TokenStore for PostgresTokenSto
             .map_err(StoreError::new)?;
         user_json.map(|json| decode_user(&json)).transpose()
     }
+
+    async fn revoke(&self, token: &str) -> Result<bool, StoreError> {
+        PostgresTokenStore::revoke(self, token).await
+    }
 }
 
 impl<U> Clone for PostgresTokenStore<U> {
@@ -512,7 +516,7 @@ mod tests {
         // A schema of this test's own, so the table does not exist yet.
         let schema = unique("sockwarden_race");
         let admin = PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
             .execute(&admin)
             .await
             .unwrap();
@@ -532,7 +536,7 @@ mod tests {
         for start in starts {
             results.push(start.await.unwrap().map(|_| ()));
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
             .execute(&admin)
             .await
             .unwrap();

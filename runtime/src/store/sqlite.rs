@@ -428,6 +428,10 @@ impl<U: AuthUser + Serialize + DeserializeOwned> TokenStore for SqliteTokenStore
             .map_err(StoreError::new)?;
         user_json.map(|json| decode_user(&json)).transpose()
     }
+
+    async fn revoke(&self, token: &str) -> Result<bool, StoreError> {
+        SqliteTokenStore::revoke(self, token).await
+    }
 }
 
 impl<U> Clone for SqliteTokenStore<U> {

@@ -493,7 +493,9 @@ impl TestSocket {
             reason: reason.into(),
         };
         let deadline = Instant::now() + self.timeout;
-        match tokio::time::timeout_at(deadline, self.ws.close(Some(frame))).await {
+        // The stream's own `close` (with a frame), not `SinkExt::close` on the box.
+        let closing = WebSocketStream::close(&mut self.ws, Some(frame));
+        match tokio::time::timeout_at(deadline, closing).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) if is_lost(&error) => {}
             Ok(Err(error)) => panic!("sending the close frame failed: {error}"),

@@ -1,0 +1,1 @@
+//! Channel layers across hubs (being written).
