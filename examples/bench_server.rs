@@ -15,6 +15,15 @@
 //!   plus `"user":"userN"`; anything else gets an error frame. 64 KiB messages.
 //! - `/ws/raw`: every text and binary message echoed unchanged, up to 16 MiB
 //!   (for the Autobahn conformance cases, which can only send `?token=`).
+//! - `/ws/room/{name}`: every connection joins the group `name`;
+//!   `{"type":"say","seq":S,"body":B}` reaches every member, the sender
+//!   included, as `{"type":"said","from":"userN","seq":S,"body":B}`. With
+//!   `REDIS_URL` set, rooms go through Redis, shared by every server on it.
+//!
+//! On SIGTERM or SIGINT new upgrades are refused with 503, every open socket
+//! is closed with 1001, and the process exits once they have drained, within
+//! 4 s. The load comes from one address, so the per-address connection cap
+//! is off here; the per-user cap stays at its default.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +32,8 @@ use std::time::Duration;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use sockwarden::prelude::*;
-use sockwarden::{Frame, Tokens, store::MemoryTokenStore};
+use axum::extract::FromRef;
+use sockwarden::{Frame, Hub, Tokens, store::MemoryTokenStore};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -55,7 +65,8 @@ impl AuthUser for User {
     path = "/ws/echo",
     auth = "token",
     query_token = true,
-    max_message_size = 65_536
+    max_message_size = 65_536,
+    max_per_peer = "unlimited"
 )]
 #[requires_auth]
 struct Echo {
@@ -109,6 +120,7 @@ impl Consumer for Echo {
     auth = "token",
     query_token = true,
     max_message_size = 16_777_216,
+    max_per_peer = "unlimited",
     user = User
 )]
 #[requires_auth]
@@ -125,8 +137,97 @@ impl Consumer for Raw {
     }
 }
 
-// `/ws/room/{name}` (groups) and `/login`, `/logout`, `/ws/session/echo`
-// (sessions) are added here when the runtime has groups and sessions.
+/// `/ws/room/{name}`: a group per room, joined on accept.
+#[consumer(
+    path = "/ws/room/{name}",
+    auth = "token",
+    query_token = true,
+    max_message_size = 65_536,
+    max_per_peer = "unlimited",
+    groups = ["{name}"]
+)]
+#[requires_auth]
+struct Room {
+    #[path]
+    name: String,
+    #[user]
+    user: User,
+}
+
+/// `{"type":"say","seq":S,"body":B}`.
+#[derive(Deserialize)]
+struct SayIn {
+    #[serde(rename = "type")]
+    _type: SayType,
+    seq: i64,
+    body: String,
+}
+
+/// The one `type` that rooms take.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SayType {
+    Say,
+}
+
+#[derive(Serialize)]
+struct Said<'a> {
+    r#type: &'static str,
+    from: &'a str,
+    seq: i64,
+    body: &'a str,
+}
+
+impl Consumer for Room {
+    type In = SayIn;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: SayIn) -> Result<(), Error> {
+        let said = Said {
+            r#type: "said",
+            from: &self.user.name,
+            seq: msg.seq,
+            body: &msg.body,
+        };
+        // Serialised once, shared by every member; a member that reads too
+        // slowly is closed 1013 rather than slowing the room.
+        cx.group(self.name.as_str()).send(&said).await?;
+        Ok(())
+    }
+}
+
+// `/login`, `/logout`, `/ws/session/echo` (sessions) are added here when
+// the runtime has sessions.
+
+#[derive(Clone)]
+struct App {
+    hub: Hub,
+    tokens: Tokens<User>,
+}
+
+impl FromRef<App> for Hub {
+    fn from_ref(app: &App) -> Hub {
+        app.hub.clone()
+    }
+}
+
+impl FromRef<App> for Tokens<User> {
+    fn from_ref(app: &App) -> Tokens<User> {
+        app.tokens.clone()
+    }
+}
+
+/// The hub: alone, or on Redis when `REDIS_URL` says where.
+async fn hub() -> std::io::Result<Hub> {
+    match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            let layer = sockwarden::layer::RedisLayer::connect(&url)
+                .await
+                .map_err(|error| std::io::Error::other(format!("REDIS_URL={url}: {error}")))?;
+            Ok(Hub::with_layer(layer))
+        }
+        Err(_) => Ok(Hub::new()),
+    }
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -147,10 +248,15 @@ async fn main() -> std::io::Result<()> {
             },
         );
     }
+    let hub = hub().await?;
     let app = Router::new()
         .consumer::<Echo>()
         .consumer::<Raw>()
-        .with_state(Tokens::new(store));
+        .consumer::<Room>()
+        .with_state(App {
+            hub: hub.clone(),
+            tokens: Tokens::new(store),
+        });
 
     let port: u16 = match std::env::var("PORT") {
         Ok(port) => port
@@ -166,8 +272,6 @@ async fn main() -> std::io::Result<()> {
     println!("ready");
     std::io::Write::flush(&mut std::io::stdout())?;
 
-    // Closing the open sockets with 1001 on shutdown comes with the runtime's
-    // shutdown support; until then they end when the process does.
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -178,6 +282,9 @@ async fn main() -> std::io::Result<()> {
             _ = interrupt.recv() => {}
         }
         let _ = notify_stop.send(());
+        // New upgrades get 503, open sockets 1001; serving returns once
+        // they have drained.
+        hub.shutdown(SHUTDOWN_DEADLINE).await;
     });
     tokio::select! {
         result = server.into_future() => result,

@@ -4,8 +4,8 @@
 //! its auth scheme (tokens, looked up in the embedded [`MemoryTokenStore`]),
 //! `#[requires_auth]` refusing anyone without a valid token before any of
 //! this file's code runs, and fields filled from the handshake (`#[path]`,
-//! `#[user]`). Every message a client says in a room comes back to it as
-//! `{"type":"said",…}`; broadcasting to the whole room comes later.
+//! `#[user]`), and a group per room, joined on accept: what a client says
+//! reaches everyone in the room as `{"type":"said",…}`.
 //!
 //! Run it and follow the commands it prints:
 //!
@@ -25,7 +25,8 @@ use axum::response::Html;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use sockwarden::prelude::*;
-use sockwarden::{Tokens, store::MemoryTokenStore};
+use axum::extract::FromRef;
+use sockwarden::{Hub, Tokens, store::MemoryTokenStore};
 use tracing_subscriber::EnvFilter;
 
 /// The app's user. Any `Clone` type with an id will do.
@@ -52,7 +53,8 @@ impl AuthUser for User {
     auth = "token",
     reject = "close",
     query_token = true,
-    max_message_size = 65_536
+    max_message_size = 65_536,
+    groups = ["room:{room}"]
 )]
 #[requires_auth]
 struct Chat {
@@ -110,12 +112,13 @@ impl Consumer for Chat {
                     return Err(Error::reply("say something"));
                 }
                 self.said += 1;
-                cx.send(&ChatOut::Said {
+                let said = ChatOut::Said {
                     room: &self.room,
                     from: &self.user.name,
                     body: &body,
-                })
-                .await
+                };
+                cx.group(format!("room:{}", self.room)).send(&said).await?;
+                Ok(())
             }
         }
     }
@@ -123,6 +126,25 @@ impl Consumer for Chat {
     async fn disconnect(&mut self, _cx: &mut Cx<Self>, why: Disconnect) {
         let (room, user) = (&self.room, &self.user.name);
         tracing::info!(%room, %user, said = self.said, code = why.code(), "left");
+    }
+}
+
+/// What the routes share: the hub of live connections and the token store.
+#[derive(Clone)]
+struct App {
+    hub: Hub,
+    tokens: Tokens<User>,
+}
+
+impl FromRef<App> for Hub {
+    fn from_ref(app: &App) -> Hub {
+        app.hub.clone()
+    }
+}
+
+impl FromRef<App> for Tokens<User> {
+    fn from_ref(app: &App) -> Tokens<User> {
+        app.tokens.clone()
     }
 }
 
@@ -141,13 +163,17 @@ async fn main() -> std::io::Result<()> {
         store.insert(&format!("tok-{name}"), User { name: name.into() });
     }
 
+    let hub = Hub::new();
     let app = Router::new()
         .route(
             "/",
             get(|| async { Html(include_str!("static/chat.html")) }),
         )
         .consumer::<Chat>()
-        .with_state(Tokens::new(store));
+        .with_state(App {
+            hub: hub.clone(),
+            tokens: Tokens::new(store),
+        });
 
     let port: u16 = match std::env::var("PORT") {
         Ok(port) => port.parse().expect("PORT must be a port number"),
@@ -166,10 +192,11 @@ async fn main() -> std::io::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
+    .with_graceful_shutdown(async move {
         tokio::signal::ctrl_c()
             .await
             .expect("cannot listen for Ctrl-C");
+        hub.shutdown(std::time::Duration::from_secs(5)).await;
     })
     .await
 }

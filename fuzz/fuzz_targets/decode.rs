@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
 
     let value = decode_value(frame.clone());
     let typed = decode_typed(frame);
-    for error in [value.as_ref().err(), typed.as_ref().err()].into_iter().flatten() {
+    for error in [value.as_ref().err(), typed.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
         match error {
             DecodeError::Unsupported => assert!(!text, "text refused as unsupported"),
             DecodeError::Invalid(why) => {

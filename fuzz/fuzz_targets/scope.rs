@@ -65,7 +65,11 @@ fn check_cookies(head: &Head<'_>, scope: &Scope<Anonymous>) {
         // The first cookie of its name wins; an item before it that is not
         // plain could hold the same name behind characters that the scope
         // trims, so only cookies with nothing odd before them are judged.
-        if !cookie.plain || cookies[..at].iter().any(|c| !c.plain || c.name == cookie.name) {
+        if !cookie.plain
+            || cookies[..at]
+                .iter()
+                .any(|c| !c.plain || c.name == cookie.name)
+        {
             continue;
         }
         let name = std::str::from_utf8(cookie.name).expect("plain is ASCII");
@@ -84,7 +88,11 @@ fn check_cookies(head: &Head<'_>, scope: &Scope<Anonymous>) {
 }
 
 fn check_query(head: &Head<'_>, scope: &Scope<Anonymous>) {
-    assert_eq!(scope.query_value("token"), None, "the token is a query value");
+    assert_eq!(
+        scope.query_value("token"),
+        None,
+        "the token is a query value"
+    );
     let query = head.query().unwrap_or_default();
     let first = |name: &str| {
         form_urlencoded::parse(query)
@@ -134,7 +142,11 @@ fn check_headers(head: &Head<'_>, scope: &Scope<Anonymous>) {
     };
     for (name, _) in &head.headers {
         let first = head.values(name).next().expect("the header is there");
-        assert_eq!(scope.header(name).map(str::to_owned), text(first), "header {name:?}");
+        assert_eq!(
+            scope.header(name).map(str::to_owned),
+            text(first),
+            "header {name:?}"
+        );
     }
     for name in NAMES {
         let raw = scope.header(name);

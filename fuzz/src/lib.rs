@@ -27,7 +27,9 @@ impl Head<'_> {
         Handshake::new(
             self.method,
             self.target,
-            self.headers.iter().map(|(name, value)| (name.as_bytes(), *value)),
+            self.headers
+                .iter()
+                .map(|(name, value)| (name.as_bytes(), *value)),
         )
     }
 
@@ -52,13 +54,12 @@ impl Head<'_> {
 
     /// The query string of the request target, if any.
     pub fn query(&self) -> Option<&[u8]> {
-        let at = self.target.iter().position(|&b| b == b'?')?;
-        let query = &self.target[at + 1..];
-        // The fragment is not sent by clients, and `Uri` drops it.
-        Some(match query.iter().position(|&b| b == b'#') {
-            Some(end) => &query[..end],
-            None => query,
-        })
+        // The fragment is no part of the request (`Uri` drops it), and a
+        // `?` inside it starts no query.
+        let end = self.target.iter().position(|&b| b == b'#');
+        let target = &self.target[..end.unwrap_or(self.target.len())];
+        let at = target.iter().position(|&b| b == b'?')?;
+        Some(&target[at + 1..])
     }
 }
 

@@ -68,7 +68,7 @@ use proc_macro::TokenStream;
 /// use axum::Router;
 /// use axum::extract::FromRef;
 /// use sockwarden::prelude::*;
-/// use sockwarden::{Frame, Tokens, store::MemoryTokenStore};
+/// use sockwarden::{Frame, Hub, Tokens, store::MemoryTokenStore};
 ///
 /// #[derive(Clone)]
 /// pub struct AppUser {
@@ -88,8 +88,15 @@ use proc_macro::TokenStream;
 ///
 /// #[derive(Clone)]
 /// pub struct AppState {
+///     hub: Hub,
 ///     tokens: Tokens<AppUser>,
 ///     motd: Motd,
+/// }
+///
+/// impl FromRef<AppState> for Hub {
+///     fn from_ref(state: &AppState) -> Self {
+///         state.hub.clone()
+///     }
 /// }
 ///
 /// impl FromRef<AppState> for Tokens<AppUser> {
@@ -142,6 +149,7 @@ use proc_macro::TokenStream;
 /// }
 ///
 /// let state = AppState {
+///     hub: Hub::new(),
 ///     tokens: Tokens::new(MemoryTokenStore::new()),
 ///     motd: Motd("welcome"),
 /// };
@@ -172,11 +180,28 @@ use proc_macro::TokenStream;
 ///            | 'ping_interval' '=' DURATION      default "20s"; "0s" turns pings off
 ///            | 'pong_timeout' '=' DURATION       default "20s"
 ///            | 'idle_timeout' '=' DURATION       default none
+///            | 'groups' '=' '[' GROUP (',' GROUP)* ','? ']'
+///            | 'outbox' '=' INTEGER              events waiting; default 256
+///            | 'overflow' '=' ('"close"' | '"drop-oldest"') default "close"
+///            | 'max_per_user' '=' (INTEGER | '"unlimited"') default 64
+///            | 'max_per_peer' '=' (INTEGER | '"unlimited"') default 1024
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once
 /// DURATION  := '"' DIGITS ('ms' | 's' | 'm' | 'h') '"'   longer than zero, but for ping_interval
+/// GROUP     := '"' (TEXT | '{' FIELD '}' | '{{' | '}}')+ '"'   FIELD: one of the struct's fields
 /// ```
+///
+/// `groups` are joined right after `connect` accepts and left when the
+/// connection ends; a refused connection joins none. A `{field}` in a name
+/// is the field's value (`Display`), and the `#[user]` field stands for the
+/// user's id, so `groups = ["room:{room}", "user:{user}"]` gives every
+/// connection its room's group and its user's (a user's group needs
+/// `#[requires_auth]`). `outbox` and `overflow` bound the events waiting for
+/// a connection and say what happens to a client that reads slower than
+/// they arrive: close 1013, or drop the oldest. `max_per_user` and
+/// `max_per_peer` cap the connections of one user and of one peer address,
+/// refused with 429 (or close 4429) before `connect` runs.
 ///
 /// Each argument is given at most once. `protocols` lists the
 /// `Sec-WebSocket-Protocol` subprotocols the consumer speaks, in order of

@@ -41,6 +41,12 @@ pub trait Endpoint: Sized + Send + 'static {
     type Auth: Authenticate<User = Self::User>;
     /// The route, policies and limits.
     const SPEC: Spec;
+
+    /// The groups declared with `groups = [...]`, joined right after the
+    /// connection is accepted and left when it ends.
+    fn groups(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Builds a consumer from a handshake's scope and the router state `S`,
@@ -261,6 +267,30 @@ impl Spec {
     /// Sets how long a Ping may go unanswered (`pong_timeout = "…"`).
     pub const fn pong_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.pong_timeout = Duration::from_millis(millis);
+        self
+    }
+
+    /// How many events may wait for a connection (`outbox = 256`).
+    pub const fn outbox(mut self, events: usize) -> Spec {
+        self.limits.outbox = events;
+        self
+    }
+
+    /// `overflow = "drop-oldest"`.
+    pub const fn drop_oldest(mut self) -> Spec {
+        self.limits.overflow = Overflow::DropOldest;
+        self
+    }
+
+    /// `max_per_user = 8` (`None`: `"unlimited"`).
+    pub const fn max_per_user(mut self, cap: Option<u32>) -> Spec {
+        self.limits.max_per_user = cap;
+        self
+    }
+
+    /// `max_per_peer = 100` (`None`: `"unlimited"`).
+    pub const fn max_per_peer(mut self, cap: Option<u32>) -> Spec {
+        self.limits.max_per_peer = cap;
         self
     }
 

@@ -108,6 +108,12 @@ impl Handshake {
     }
 }
 
+/// The carrier a refusal names in the handshake's log event (crate-private
+/// on [`Rejection`]).
+pub fn rejection_carrier(rejection: &Rejection) -> Option<Carrier> {
+    rejection.carrier()
+}
+
 /// The frame the read loop hands to `Inbound::decode` for a data message:
 /// `None` for a text message that is not UTF-8, which tungstenite refuses
 /// (close 1007) before the runtime sees it.
@@ -262,6 +268,89 @@ mod tests {
         let headers = |n| (0..n).map(|n| (format!("x-{n}"), String::new()));
         assert!(Handshake::new(b"GET", b"/", headers(MAX_HEADERS)).is_some());
         assert!(Handshake::new(b"GET", b"/", headers(MAX_HEADERS + 1)).is_none());
+    }
+
+    // What the fuzzers found, kept as it came (minimized).
+
+    /// `handshake`: any `Sec-WebSocket-Key` was accepted; RFC 6455 §4.2.1
+    /// wants 16 bytes in base64, else 400. The first of two keys decides.
+    #[test]
+    fn found_an_invalid_key_accepted() {
+        let upgrade = |key: &[u8]| {
+            let headers: [(&[u8], &[u8]); 5] = [
+                (b"connection", b"Upgrade"),
+                (b"upgrade", b"websocket"),
+                (b"sec-websocket-version", b"13"),
+                (b"sec-websocket-key", key),
+                (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+            ];
+            Handshake::new(b"GET", b"/ws", headers)
+                .unwrap()
+                .accept_key()
+        };
+        assert_eq!(upgrade(b"dGhlIHNhbXBsZSBc-WebSocket-Version: 06"), Err(400));
+        assert_eq!(upgrade(b""), Err(400));
+        assert_eq!(upgrade(b"AAAAAAAAAAAAAAAAAAAA"), Err(400)); // 15 bytes
+        assert_eq!(upgrade(b"dGhlIHNhbXBsZSBub25jZQ=A"), Err(400));
+        assert_eq!(upgrade(b"dGhlIHNhbXBsZSBub25j*Q=="), Err(400));
+        assert_eq!(
+            upgrade(b"x3JJHMbDL1EzLkh9GBhXDw==").unwrap(),
+            "HSmrc0sMlYUkAGmm5OPpG2HaGWk="
+        );
+    }
+
+    /// `handshake`: a `Sec-WebSocket-Protocol` header with a byte that is not
+    /// visible ASCII was skipped whole, so the marker in it went unseen and
+    /// the client was anonymous, or authenticated by the query token.
+    #[test]
+    fn found_a_marker_hidden_by_a_non_ascii_byte() {
+        for uri in [&b"/ws"[..], b"/ws?token=tok-0"] {
+            let headers = [(
+                &b"sec-websocket-protocol"[..],
+                &b"chat, bearer, tok-1\xff\xff\xff\xff\xff\xff\xffM"[..],
+            )];
+            let request = Handshake::new(b"GET", uri, headers).unwrap();
+            let refused = request.find_token(&SPEC).unwrap_err();
+            assert_eq!(refused.kind(), crate::RejectKind::NotAuthenticated);
+            assert_eq!(rejection_carrier(&refused), Some(Carrier::Subprotocol));
+        }
+        // Such a header without the marker is still no carrier.
+        let headers = [(&b"sec-websocket-protocol"[..], &b"ch\xe4t"[..])];
+        let request = Handshake::new(b"GET", b"/ws?token=tok-0", headers).unwrap();
+        assert_eq!(
+            request.find_token(&SPEC),
+            Ok(Some(("tok-0", Carrier::Query)))
+        );
+    }
+
+    /// `scope`: one cookie with bytes that are not visible ASCII hid every
+    /// other cookie of its `Cookie` header.
+    #[test]
+    fn found_a_cookie_hidden_by_its_neighbour() {
+        let headers = [(
+            &b"cookie"[..],
+            &b"sid=\"abc\"; theme=dar\x95\xf2\xf5\xbc\x90\x90\x94\x97e: n=7"[..],
+        )];
+        let scope = Handshake::new(b"GET", b"/ws", headers)
+            .unwrap()
+            .into_scope();
+        assert_eq!(scope.cookie("sid"), Some("abc"));
+        // UTF-8 values are read too; other bytes only hide their own cookie.
+        let headers = [(&b"cookie"[..], &b"name=Jos\xc3\xa9; l1=Jos\xe9; n=7"[..])];
+        let scope = Handshake::new(b"GET", b"/ws", headers)
+            .unwrap()
+            .into_scope();
+        assert_eq!(scope.cookie("name"), Some("José"));
+        assert_eq!(scope.cookie("l1"), None);
+        assert_eq!(scope.cookie("n"), Some("7"));
+    }
+
+    /// A false alarm of the `handshake` oracle, kept because the runtime got
+    /// it right: a `?` in the fragment starts no query.
+    #[test]
+    fn a_query_in_the_fragment_is_no_query() {
+        let request = handshake("/#ws?token=tok-0", &[]);
+        assert_eq!(request.find_token(&SPEC), Ok(None));
     }
 
     #[test]

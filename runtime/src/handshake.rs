@@ -73,8 +73,19 @@ pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, NotAnUpgrade> {
     let key = request
         .headers
         .get(SEC_WEBSOCKET_KEY)
+        .filter(|key| is_valid_key(key.as_bytes()))
         .ok_or(NotAnUpgrade::Key)?;
     HeaderValue::try_from(derive_accept_key(key.as_bytes())).map_err(|_| NotAnUpgrade::Key)
+}
+
+/// RFC 6455 §4.2.1: the key is 16 bytes in base64, that is 22 characters of
+/// the base64 alphabet and `==`; a server must refuse any other with 400.
+fn is_valid_key(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 /// The 101 answer, selecting `protocol` when the client offered it.

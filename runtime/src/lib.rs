@@ -116,6 +116,7 @@ mod handshake;
 mod hub;
 pub mod layer;
 mod message;
+mod origin;
 mod param;
 mod reject;
 mod router;
@@ -137,6 +138,8 @@ pub use auth::{
     Anonymous, AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, NoAuth, NoState,
     TokenAuth,
 };
+#[cfg(feature = "jwt")]
+pub use auth::{Jwt, JwtAuth};
 pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};
 pub use current::{current_connection, current_user};
@@ -145,6 +148,7 @@ pub use endpoint::{Carriers, Endpoint, FromHandshake, Limits, RejectMode, Spec};
 pub use error::Error;
 pub use hub::{Event, Hub, Overflow, Recipients, SendError};
 pub use message::{DecodeError, Frame, Inbound, Text};
+pub use origin::{AllowedOrigin, MissingOrigin, OriginError, OriginPolicy, Origins, parse_allowed};
 pub use param::{FromParam, ParamError};
 pub use reject::{RejectKind, Rejection};
 pub use router::RouterExt;

@@ -1,6 +1,8 @@
 //! Used by the code `#[consumer]` generates. Not public API.
 
-pub use crate::auth::{Anonymous, Authenticate, NoAuth, TokenAuth};
+pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, TokenAuth};
+#[cfg(feature = "jwt")]
+pub use crate::auth::JwtAuth;
 pub use crate::endpoint::{Endpoint, FromHandshake, Spec};
 pub use crate::param::FromParam;
 pub use crate::reject::Rejection;

@@ -241,7 +241,12 @@ where
         .scope(AssertUnwindSafe(consumer.connect(&mut cx)).catch_unwind())
         .await
     {
-        Ok(Connect::Accept) => cx.accepted(),
+        Ok(Connect::Accept) => {
+            for group in consumer.groups() {
+                cx.join(&group);
+            }
+            cx.accepted();
+        }
         Ok(Connect::Reject(rejection)) => return deny(rejection, carrier, &mut parts),
         Err(panic) => {
             connection::log_panic::<C>(cx.id(), "connect", panic.as_ref());

@@ -117,8 +117,10 @@ impl<U: Clone> Scope<U> {
         self.headers
             .get_all(COOKIE)
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|header| header.split(';'))
+            // Pair by pair: a cookie that is not visible ASCII (other apps
+            // on the domain set some) must not hide the others.
+            .flat_map(|value| value.as_bytes().split(|&b| b == b';'))
+            .filter_map(|pair| std::str::from_utf8(pair).ok())
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.trim_matches('"'))

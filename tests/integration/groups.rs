@@ -473,3 +473,102 @@ async fn reqwest_like_post(addr: std::net::SocketAddr, path: &str, body: &str) -
         .unwrap();
     response
 }
+
+/// Groups and caps declared in the attribute.
+#[consumer(
+    path = "/ws/declared/{room}",
+    auth = "token",
+    groups = ["room:{room}", "user:{user}", "everyone"],
+    max_per_user = 2
+)]
+#[requires_auth]
+struct Declared {
+    #[path]
+    room: String,
+    #[user]
+    user: User,
+}
+
+impl Consumer for Declared {
+    type In = serde_json::Value;
+
+    async fn receive(&mut self, _: &mut Cx<Self>, _: serde_json::Value) -> Result<(), Error> {
+        let _ = (&self.room, &self.user);
+        Ok(())
+    }
+}
+
+async fn declared_server() -> (std::net::SocketAddr, Hub) {
+    let store = MemoryTokenStore::new();
+    store.insert("tok-a1", User::named("alice"));
+    store.insert("tok-b", User::named("bob"));
+    let app = TokenApp::new(Tokens::new(store));
+    let hub = app.hub.clone();
+    (serve(Router::new().consumer::<Declared>().with_state(app)).await, hub)
+}
+
+#[tokio::test]
+async fn declared_groups_are_joined_on_accept_and_left_on_close() {
+    let (addr, hub) = declared_server().await;
+    let mut alice = connect_with_token(addr, "/ws/declared/lobby", "tok-a1").await;
+    let mut bob = connect_with_token(addr, "/ws/declared/attic", "tok-b").await;
+
+    hub.group("room:lobby").send(&json!({"to": "lobby"})).await.unwrap();
+    assert_eq!(next_json(&mut alice).await, json!({"to": "lobby"}));
+    hub.group("user:bob").send(&json!({"to": "bob"})).await.unwrap();
+    assert_eq!(next_json(&mut bob).await, json!({"to": "bob"}));
+    hub.group("everyone").send(&json!({"to": "all"})).await.unwrap();
+    assert_eq!(next_json(&mut alice).await, json!({"to": "all"}));
+    assert_eq!(next_json(&mut bob).await, json!({"to": "all"}));
+    silent(&mut alice).await;
+
+    drop((alice, bob));
+    tokio::time::timeout(WAIT, async {
+        while hub.connections() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("both connections left the hub");
+}
+
+#[tokio::test]
+async fn a_user_cap_holds_under_a_burst_of_handshakes() {
+    let (addr, hub) = declared_server().await;
+    let attempts: Vec<_> = (0..10)
+        .map(|_| {
+            tokio::spawn(async move {
+                connect(addr, "/ws/declared/lobby", &[("authorization", "Token tok-a1")]).await
+            })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Handshake::Accepted(ws, _) => accepted.push(ws),
+            Handshake::Refused(status, _, body) => {
+                assert_eq!(status, 429, "{body}");
+                assert!(body.contains("too many connections for this user"), "{body}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((accepted.len(), refused), (2, 8), "no overshoot");
+    assert_eq!(hub.connections(), 2);
+    // Another user is not counted against alice.
+    connect_with_token(addr, "/ws/declared/lobby", "tok-b").await;
+    // A freed slot can be taken again.
+    drop(accepted.pop());
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let again = connect(addr, "/ws/declared/lobby", &[("authorization", "Token tok-a1")]);
+            if let Handshake::Accepted(..) = again.await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the slot is released when the connection ends");
+}

@@ -8,6 +8,7 @@ mod blocking;
 mod expansion;
 mod faults;
 mod groups;
+mod jwt;
 mod layers;
 mod liveness;
 mod logging;

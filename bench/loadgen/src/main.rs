@@ -48,6 +48,10 @@ struct RunArgs {
     /// The server's process id, for its CPU time and memory.
     #[arg(long)]
     pid: u32,
+    /// The core the server is pinned to: what else ran on it while
+    /// measuring is recorded beside each scenario.
+    #[arg(long)]
+    server_core: Option<u32>,
     /// Where the JSON goes.
     #[arg(long)]
     out: PathBuf,
@@ -86,6 +90,7 @@ fn run(args: RunArgs) -> Result<(), String> {
     let settings = Settings {
         port: args.port,
         server: Server { pid: args.pid },
+        server_core: args.server_core,
         warmup: Duration::from_secs_f64(args.warmup),
         duration: Duration::from_secs_f64(args.duration),
         handshake_workers: args.handshake_workers,
@@ -164,8 +169,11 @@ fn summary(server: &str, scenario: &results::Scenario, ticks_per_second: u64) ->
             } else {
                 String::new()
             };
+            let foreign = scenario
+                .foreign_percent(ticks_per_second)
+                .map_or(String::new(), |other| format!("  other {other:.0}%"));
             format!(
-                "{head} {:>10.1}/s  p50 {:>7} µs  p99 {:>7} µs  cpu {:>8.2} µs/op  busy {:>3.0}%{memory}{errors}",
+                "{head} {:>10.1}/s  p50 {:>7} µs  p99 {:>7} µs  cpu {:>8.2} µs/op  busy {:>3.0}%{foreign}{memory}{errors}",
                 scenario.throughput(),
                 scenario.p50_us.map_or("-".into(), |v| v.to_string()),
                 scenario.p99_us.map_or("-".into(), |v| v.to_string()),

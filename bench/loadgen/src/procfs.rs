@@ -55,6 +55,32 @@ impl Server {
     }
 }
 
+/// The time core `core` spent busy, by anyone, in clock ticks (the
+/// `cpuN` line of `/proc/stat`: all but idle and iowait). Less the server's
+/// own time, it tells how much else ran on the server's core while it was
+/// measured: other engineers' compiles, interrupts.
+pub fn core_busy_ticks(core: u32) -> io::Result<u64> {
+    let stat = fs::read_to_string("/proc/stat")?;
+    parse_core_busy(&stat, core).ok_or_else(|| io::Error::other(format!("no cpu{core} in /proc/stat")))
+}
+
+fn parse_core_busy(stat: &str, core: u32) -> Option<u64> {
+    let name = format!("cpu{core}");
+    let line = stat
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(name.as_str()))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // user nice system idle iowait irq softirq steal (guest times are
+    // already in user and nice).
+    let busy = [0, 1, 2, 5, 6, 7].iter().filter_map(|i| ticks.get(*i)).sum();
+    Some(busy)
+}
+
 /// Clock ticks per second, the unit of `/proc/PID/stat`'s times.
 pub fn ticks_per_second() -> u64 {
     rustix::param::clock_ticks_per_second()
@@ -90,6 +116,14 @@ mod tests {
         let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 300 0 0 0 170 30 0 0 20 0 3 0";
         assert_eq!(parse_cpu_ticks(stat), Some(200));
         assert_eq!(process_state(stat), Some('S'));
+    }
+
+    #[test]
+    fn core_busy_leaves_out_idle_and_iowait() {
+        let stat = "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 10 1 5 1000 7 2 3 4 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\n";
+        assert_eq!(parse_core_busy(stat, 0), Some(25));
+        assert_eq!(parse_core_busy(stat, 1), Some(6));
+        assert_eq!(parse_core_busy(stat, 2), None);
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct Scenario {
     pub seconds: f64,
     /// The server's CPU time in the window, in clock ticks.
     pub cpu_ticks: u64,
+    /// The server core's busy time in the window (everyone's), in clock
+    /// ticks, when the core is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_ticks: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_us: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +114,7 @@ impl Scenario {
             ops: 0,
             seconds: 0.0,
             cpu_ticks: 0,
+            core_ticks: None,
             p50_us: None,
             p99_us: None,
             errors: 0,
@@ -149,5 +154,13 @@ impl Scenario {
     /// Whether the figures can be compared: measured, with operations.
     pub fn measured(&self) -> bool {
         matches!(self.status, Status::Ok | Status::Errors) && self.ops > 0
+    }
+
+    /// How much of the server's core went to anything but the server while
+    /// measuring, 0–100 %: the noise in this scenario's figures.
+    pub fn foreign_percent(&self, ticks_per_second: u64) -> Option<f64> {
+        let foreign = self.core_ticks?.saturating_sub(self.cpu_ticks);
+        (self.seconds > 0.0)
+            .then(|| foreign as f64 / ticks_per_second as f64 / self.seconds * 100.0)
     }
 }

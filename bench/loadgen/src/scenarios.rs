@@ -18,7 +18,7 @@ use crate::client::{
     Credential, Opened, Ws, close, expect_refused, next_text, open, open_accepted,
     send_text, within,
 };
-use crate::procfs::Server;
+use crate::procfs::{Server, core_busy_ticks};
 use crate::proto::{self, USERS, token, unknown_token, user};
 use crate::results::{Check, Memory, Outcome, Scenario, Status};
 use crate::tally::{Errors, Failure, Phase, Tally};
@@ -28,6 +28,8 @@ use crate::tally::{Errors, Failure, Phase, Tally};
 pub struct Settings {
     pub port: u16,
     pub server: Server,
+    /// The core the server is pinned to, if it is.
+    pub server_core: Option<u32>,
     pub warmup: Duration,
     pub duration: Duration,
     /// Workers of `handshake` and the `reject-*` scenarios.
@@ -117,6 +119,7 @@ async fn unless_supported(name: &str, port: u16, path: &str) -> Option<Scenario>
 struct Window {
     seconds: f64,
     cpu_ticks: u64,
+    core_ticks: Option<u64>,
 }
 
 /// Lets the workers warm up, measures, stops them and merges what they counted.
@@ -129,6 +132,8 @@ async fn measure(
     let cpu_error = |error: std::io::Error| format!("reading the server's CPU time: {error}");
     // No await between each read and the phase switch: on this
     // single-threaded runtime no operation completes in between.
+    let core = || settings.server_core.and_then(|core| core_busy_ticks(core).ok());
+    let core_before = core();
     let cpu_before = settings.server.cpu_ticks().map_err(cpu_error)?;
     let started = Instant::now();
     phase.start_measuring();
@@ -136,6 +141,7 @@ async fn measure(
     phase.stop();
     let cpu_after = settings.server.cpu_ticks().map_err(cpu_error)?;
     let seconds = started.elapsed().as_secs_f64();
+    let core_after = core();
 
     let mut tally = Tally::default();
     for worker in workers {
@@ -147,6 +153,7 @@ async fn measure(
     let window = Window {
         seconds,
         cpu_ticks: cpu_after - cpu_before,
+        core_ticks: core_before.zip(core_after).map(|(before, after)| after - before),
     };
     Ok((window, tally))
 }
@@ -167,6 +174,7 @@ fn figures(name: &str, concurrency: u32, window: Window, mut tally: Tally) -> Sc
         ops: tally.ops,
         seconds: window.seconds,
         cpu_ticks: window.cpu_ticks,
+        core_ticks: window.core_ticks,
         p50_us: tally.quantile_us(0.50),
         p99_us: tally.quantile_us(0.99),
         errors: tally.errors.count,
@@ -443,6 +451,7 @@ async fn idle(settings: &Settings) -> Scenario {
     let window = Window {
         seconds,
         cpu_ticks: cpu_after.saturating_sub(cpu_before),
+        core_ticks: None,
     };
     let mut scenario = figures(NAME, settings.idle_connections, window, tally);
     scenario.memory = Some(Memory {

@@ -122,6 +122,16 @@ pub(crate) struct ConsumerArgs {
     pub(crate) pong_timeout_ms: Option<Arg<u64>>,
     /// `idle_timeout = "5m"`, in milliseconds.
     pub(crate) idle_timeout_ms: Option<Arg<u64>>,
+    /// `outbox = 256`: events that may wait for the connection.
+    pub(crate) outbox: Option<Arg<u64>>,
+    /// `overflow = "drop-oldest"`.
+    pub(crate) overflow: Option<Arg<Overflow>>,
+    /// `max_per_user = 8`, or `"unlimited"` (`None`).
+    pub(crate) max_per_user: Option<Arg<Option<u64>>>,
+    /// `max_per_peer = 100`, or `"unlimited"` (`None`).
+    pub(crate) max_per_peer: Option<Arg<Option<u64>>>,
+    /// `groups = ["lobby", "room:{room}"]`.
+    pub(crate) groups: Option<Arg<Vec<GroupName>>>,
     /// Whether an argument may be hidden behind a syntax error or a
     /// misspelt key, so that none must be reported missing.
     pub(crate) incomplete: bool,
@@ -142,10 +152,15 @@ enum Key {
     PingInterval,
     PongTimeout,
     IdleTimeout,
+    Groups,
+    Outbox,
+    Overflow,
+    MaxPerUser,
+    MaxPerPeer,
 }
 
 impl Key {
-    const ALL: [Key; 12] = [
+    const ALL: [Key; 17] = [
         Key::Path,
         Key::Protocols,
         Key::Auth,
@@ -158,6 +173,11 @@ impl Key {
         Key::PingInterval,
         Key::PongTimeout,
         Key::IdleTimeout,
+        Key::Groups,
+        Key::Outbox,
+        Key::Overflow,
+        Key::MaxPerUser,
+        Key::MaxPerPeer,
     ];
 
     fn name(self) -> &'static str {
@@ -174,6 +194,11 @@ impl Key {
             Key::PingInterval => "ping_interval",
             Key::PongTimeout => "pong_timeout",
             Key::IdleTimeout => "idle_timeout",
+            Key::Groups => "groups",
+            Key::Outbox => "outbox",
+            Key::Overflow => "overflow",
+            Key::MaxPerUser => "max_per_user",
+            Key::MaxPerPeer => "max_per_peer",
         }
     }
 
@@ -192,6 +217,11 @@ impl Key {
             Key::PingInterval => r#"ping_interval = "20s""#,
             Key::PongTimeout => r#"pong_timeout = "20s""#,
             Key::IdleTimeout => r#"idle_timeout = "5m""#,
+            Key::Groups => r#"groups = ["lobby", "room:{room}"]"#,
+            Key::Outbox => "outbox = 256",
+            Key::Overflow => r#"overflow = "drop-oldest""#,
+            Key::MaxPerUser => "max_per_user = 8",
+            Key::MaxPerPeer => "max_per_peer = 100",
         }
     }
 }
@@ -331,6 +361,11 @@ impl ConsumerArgs {
                 errors,
                 parse_timeout,
             ),
+            Key::Groups => store(&mut self.groups, known, key, expr, errors, parse_groups),
+            Key::Outbox => store(&mut self.outbox, known, key, expr, errors, parse_count),
+            Key::Overflow => store(&mut self.overflow, known, key, expr, errors, parse_overflow),
+            Key::MaxPerUser => store(&mut self.max_per_user, known, key, expr, errors, parse_cap),
+            Key::MaxPerPeer => store(&mut self.max_per_peer, known, key, expr, errors, parse_cap),
         }
     }
 }
@@ -575,6 +610,183 @@ fn parse_token_protocol(value: &Expr, key: Key, errors: &mut Errors) -> Option<L
     None
 }
 
+/// What a connection with a full inbox does (`overflow = "..."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// Close 1013 (the runtime's default).
+    Close,
+    /// Drop the oldest event and count it.
+    DropOldest,
+}
+
+fn parse_overflow(value: &Expr, key: Key, errors: &mut Errors) -> Option<Overflow> {
+    let options = [("close", Overflow::Close), ("drop-oldest", Overflow::DropOldest)];
+    parse_choice(value, key, errors, "overflow policy", &options)
+}
+
+/// A positive count.
+fn parse_count(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
+    let Some(Lit::Int(lit)) = literal(value) else {
+        errors.spanned(
+            value,
+            format!(
+                "`{}` takes an integer literal; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        );
+        return None;
+    };
+    match lit.base10_parse::<u32>() {
+        Ok(0) => errors.spanned(
+            lit,
+            format!("`{}` must be at least 1; write `{}`", key.name(), key.example()),
+        ),
+        Ok(count) => return Some(count.into()),
+        Err(_) => errors.spanned(
+            lit,
+            format!("`{}` must fit in a `u32`; write `{}`", key.name(), key.example()),
+        ),
+    }
+    None
+}
+
+/// A cap: a positive count, or `"unlimited"` (`None`).
+fn parse_cap(value: &Expr, key: Key, errors: &mut Errors) -> Option<Option<u64>> {
+    match literal(value) {
+        Some(Lit::Str(lit)) if lit.value() == "unlimited" => Some(None),
+        Some(Lit::Str(lit)) => {
+            errors.spanned(
+                lit,
+                format!(
+                    "`{}` takes a number or `\"unlimited\"`; write `{}`",
+                    key.name(),
+                    key.example()
+                ),
+            );
+            None
+        }
+        _ => parse_count(value, key, errors).map(Some),
+    }
+}
+
+/// One entry of `groups = [...]`: literal text and `{field}` placeholders.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupName {
+    /// The literal as written, for spans.
+    pub(crate) literal: LitStr,
+    /// The parts, in order.
+    pub(crate) parts: Vec<GroupPart>,
+}
+
+/// A piece of a group name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GroupPart {
+    /// Text taken as it is.
+    Text(String),
+    /// `{name}`: the value of the field `name`.
+    Field(String),
+}
+
+fn parse_groups(value: &Expr, key: Key, errors: &mut Errors) -> Option<Vec<GroupName>> {
+    let Some(list) = array(value) else {
+        errors.spanned(
+            value,
+            format!(
+                "`{}` takes a list of string literals; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        );
+        return None;
+    };
+    let mut groups = Vec::with_capacity(list.elems.len());
+    let mut valid = true;
+    for elem in &list.elems {
+        let Some(Lit::Str(lit)) = literal(elem) else {
+            errors.spanned(
+                elem,
+                format!("`{}` takes string literals; write `{}`", key.name(), key.example()),
+            );
+            valid = false;
+            continue;
+        };
+        match parse_group_name(&lit.value()) {
+            Ok(parts) => groups.push(GroupName {
+                literal: lit.clone(),
+                parts,
+            }),
+            Err(message) => {
+                errors.spanned(lit, message);
+                valid = false;
+            }
+        }
+    }
+    valid.then_some(groups)
+}
+
+/// Splits `"room:{room}"` into text and placeholders; `{{` and `}}` stand
+/// for braces.
+pub(crate) fn parse_group_name(text: &str) -> Result<Vec<GroupPart>, String> {
+    if text.is_empty() {
+        return Err("a group name cannot be empty; write a name like `\"lobby\"`".to_owned());
+    }
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                let mut closed = false;
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                    name.push(c);
+                }
+                if !closed {
+                    return Err(format!(
+                        "unclosed `{{{name}` in a group name; write `{{{name}}}`, or `{{{{` for a \
+                         literal brace"
+                    ));
+                }
+                let is_ident = name.chars().next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                    && name.chars().all(|c| c == '_' || c.is_alphanumeric());
+                if !is_ident {
+                    return Err(format!(
+                        "`{{{name}` is not a field placeholder; write `{{field}}` with the name \
+                         of one of the consumer's fields, or `{{{{` for a literal brace"
+                    ));
+                }
+                if !literal.is_empty() {
+                    parts.push(GroupPart::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(GroupPart::Field(name));
+            }
+            '}' => {
+                return Err(
+                    "unmatched `}` in a group name; write `}}` for a literal brace".to_owned(),
+                );
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(GroupPart::Text(literal));
+    }
+    Ok(parts)
+}
+
 fn parse_size(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
     let Some(Lit::Int(lit)) = literal(value) else {
         errors.spanned(
@@ -761,7 +973,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`"
             ]
         );
     }
@@ -784,7 +996,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`",
+                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",

@@ -3,9 +3,9 @@
 //! with one runtime call per field. Every behaviour behind those calls lives
 //! in the runtime.
 
-use super::args::Reject;
+use super::args::{Overflow, Reject};
 use super::fields::Source;
-use super::model::Consumer;
+use super::model::{Consumer, Part};
 use crate::errors::Errors;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -70,6 +70,22 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.idle_timeout_ms(#millis)));
     }
+    if let Some(events) = model.outbox {
+        let events = Literal::u64_unsuffixed(events);
+        spec.extend(quote!(.outbox(#events)));
+    }
+    if model.overflow == Some(Overflow::DropOldest) {
+        spec.extend(quote!(.drop_oldest()));
+    }
+    if let Some(cap) = model.max_per_user {
+        let cap = cap_tokens(cap);
+        spec.extend(quote!(.max_per_user(#cap)));
+    }
+    if let Some(cap) = model.max_per_peer {
+        let cap = cap_tokens(cap);
+        spec.extend(quote!(.max_per_peer(#cap)));
+    }
+    let groups = declared_groups(model);
 
     // One bound per `#[state]` field, located at the field's type: a router
     // state that lacks it fails where the consumer is mounted, with a note
@@ -120,9 +136,56 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         #user
         #auth
         const SPEC: ::sockwarden::__private::Spec = #spec;
+        #groups
     };
     let build = quote!(::core::result::Result::Ok(Self { #(#inits,)* }));
     with_impls(input, &endpoint, &where_clause, &build)
+}
+
+/// `Some(8)` or `None`, for a cap.
+fn cap_tokens(cap: Option<u64>) -> TokenStream {
+    match cap {
+        Some(cap) => {
+            let cap = Literal::u64_unsuffixed(cap);
+            quote!(::core::option::Option::Some(#cap))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// `fn groups`, when the consumer declares any: one `String` per group,
+/// built from its fields.
+fn declared_groups(model: &Consumer) -> TokenStream {
+    if model.groups.is_empty() {
+        return TokenStream::new();
+    }
+    let names = model.groups.iter().map(|group| {
+        let span = group.literal.span();
+        let pushes = group.parts.iter().map(|part| match part {
+            Part::Text(text) => quote_spanned!(span=> __name.push_str(#text);),
+            Part::Field(field) => quote_spanned!(span=>
+                ::core::fmt::Write::write_fmt(&mut __name, ::core::format_args!("{}", self.#field))
+                    .expect("a String takes any text");
+            ),
+            Part::UserId(field) => quote_spanned!(span=>
+                ::core::fmt::Write::write_fmt(
+                    &mut __name,
+                    ::core::format_args!("{}", ::sockwarden::__private::AuthUser::id(&self.#field)),
+                )
+                .expect("a String takes any text");
+            ),
+        });
+        quote!({
+            let mut __name = ::std::string::String::new();
+            #(#pushes)*
+            __name
+        })
+    });
+    quote! {
+        fn groups(&self) -> ::std::vec::Vec<::std::string::String> {
+            ::std::vec![#(#names),*]
+        }
+    }
 }
 
 /// The struct, the errors, and when the struct allows it a stub impl, so that

@@ -4,7 +4,7 @@
 //! Checks whose input is already broken (an invalid route, an unknown auth
 //! scheme) are skipped, because that input has its own error.
 
-use super::args::{Arg, AuthScheme, ConsumerArgs, Reject, Route};
+use super::args::{Arg, AuthScheme, ConsumerArgs, GroupName, GroupPart, Overflow, Reject, Route};
 use super::fields::{ConsumerField, Source, unraw};
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
@@ -41,6 +41,16 @@ pub(crate) struct Consumer {
     pub(crate) pong_timeout_ms: Option<u64>,
     /// The idle timeout in milliseconds, when given.
     pub(crate) idle_timeout_ms: Option<u64>,
+    /// The inbox capacity, when given.
+    pub(crate) outbox: Option<u64>,
+    /// The overflow policy, when given.
+    pub(crate) overflow: Option<Overflow>,
+    /// The per-user cap (`Some(None)`: unlimited), when given.
+    pub(crate) max_per_user: Option<Option<u64>>,
+    /// The per-peer cap (`Some(None)`: unlimited), when given.
+    pub(crate) max_per_peer: Option<Option<u64>>,
+    /// The declared groups, their placeholders checked against the fields.
+    pub(crate) groups: Vec<Group>,
     /// The fields, in declaration order.
     pub(crate) fields: Vec<ConsumerField>,
 }
@@ -89,6 +99,10 @@ pub(crate) fn validate(
     if let Some(auth) = auth {
         check_protocols(auth, &args, errors);
     }
+    let groups = match value(args.groups.take()) {
+        Some(groups) => check_groups(groups, &fields, requires_auth.is_some(), errors),
+        None => Vec::new(),
+    };
 
     if !errors.is_empty() {
         return None;
@@ -108,8 +122,90 @@ pub(crate) fn validate(
         ping_interval_ms: value(args.ping_interval_ms),
         pong_timeout_ms: value(args.pong_timeout_ms),
         idle_timeout_ms: value(args.idle_timeout_ms),
+        outbox: value(args.outbox),
+        overflow: value(args.overflow),
+        max_per_user: value(args.max_per_user),
+        max_per_peer: value(args.max_per_peer),
+        groups,
         fields,
     })
+}
+
+/// A declared group: its literal, for spans, and its parts.
+pub(crate) struct Group {
+    pub(crate) literal: LitStr,
+    pub(crate) parts: Vec<Part>,
+}
+
+/// A piece of a declared group's name.
+pub(crate) enum Part {
+    Text(String),
+    /// A field's value, by `Display`.
+    Field(Ident),
+    /// The `#[user]` field, by its user id.
+    UserId(Ident),
+}
+
+/// Every placeholder names a field; the user's only on a consumer that
+/// requires auth (an anonymous connection has no user to name a group by).
+fn check_groups(
+    groups: Vec<GroupName>,
+    fields: &[ConsumerField],
+    requires_auth: bool,
+    errors: &mut Errors,
+) -> Vec<Group> {
+    let mut checked = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut parts = Vec::with_capacity(group.parts.len());
+        for part in group.parts {
+            match part {
+                GroupPart::Text(text) => parts.push(Part::Text(text)),
+                GroupPart::Field(name) => {
+                    let Some(field) = fields.iter().find(|field| unraw(&field.ident) == name)
+                    else {
+                        let known: Vec<String> = fields
+                            .iter()
+                            .map(|field| format!("`{}`", unraw(&field.ident)))
+                            .collect();
+                        let known = if known.is_empty() {
+                            "the consumer has no fields".to_owned()
+                        } else {
+                            format!("its fields are {}", known.join(", "))
+                        };
+                        errors.spanned(
+                            &group.literal,
+                            format!(
+                                "the group name names `{{{name}}}`, which is not a field of the \
+                                 consumer; {known}"
+                            ),
+                        );
+                        continue;
+                    };
+                    if matches!(field.source, Source::User) {
+                        if !requires_auth {
+                            errors.spanned(
+                                &group.literal,
+                                format!(
+                                    "the group `{{{name}}}` is named after the user, and an \
+                                     anonymous connection has none; add `#[requires_auth]` to \
+                                     the consumer, or join it in `connect` when `cx.user()` is \
+                                     `Some`"
+                                ),
+                            );
+                        }
+                        parts.push(Part::UserId(field.ident.clone()));
+                    } else {
+                        parts.push(Part::Field(field.ident.clone()));
+                    }
+                }
+            }
+        }
+        checked.push(Group {
+            literal: group.literal,
+            parts,
+        });
+    }
+    checked
 }
 
 fn value<T>(arg: Option<Arg<T>>) -> Option<T> {

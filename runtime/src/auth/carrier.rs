@@ -91,6 +91,18 @@ pub(crate) fn find_token<'r>(
     }
 
     let marker = spec.carriers.protocol_marker;
+    // `offered_protocols` skips a header that is not visible ASCII; one that
+    // names the marker still makes this carrier present, and malformed.
+    let hidden_marker = request
+        .headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter(|value| value.to_str().is_err())
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .any(|protocol| protocol.trim_ascii() == marker.as_bytes());
+    if hidden_marker {
+        return Err(malformed(Carrier::Subprotocol, "malformed token"));
+    }
     let mut offered = offered_protocols(request);
     if offered.any(|protocol| protocol == marker) {
         return match offered.next() {

@@ -8,6 +8,8 @@
 
 mod carrier;
 mod credential;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod none;
 mod token;
 
@@ -20,6 +22,8 @@ use axum::http::request::Parts;
 pub use carrier::Carrier;
 pub(crate) use carrier::{QUERY_TOKEN, find_token, offered_protocols};
 pub use credential::Credential;
+#[cfg(feature = "jwt")]
+pub use jwt::{Jwt, JwtAuth};
 pub use none::{Anonymous, NoAuth, NoState};
 pub use token::TokenAuth;
 

@@ -20,7 +20,7 @@ use crate::message::Text;
 ///
 /// let event = Event::json(&serde_json::json!({"type": "said", "body": "hi"})).unwrap();
 /// assert_eq!(event.kind(), Some("said"));
-/// assert_eq!(event.as_str(), r#"{"type":"said","body":"hi"}"#);
+/// assert_eq!(event.as_str(), r#"{"body":"hi","type":"said"}"#);
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event {
@@ -106,6 +106,10 @@ fn find_kind(text: &str) -> Option<(u32, u32)> {
     struct Kind<'a> {
         #[serde(borrow, rename = "type")]
         kind: Option<&'a str>,
+    }
+    // serde would read a struct from an array too; only objects have a type.
+    if !text.trim_start().starts_with('{') {
+        return None;
     }
     // A `type` with escapes cannot be borrowed; such events have no kind.
     let kind = serde_json::from_str::<Kind<'_>>(text).ok()?.kind?;

@@ -64,8 +64,12 @@ use registry::{Member, Registry};
 ///     }
 /// }
 ///
-/// #[derive(Clone, FromRef)]
+/// #[derive(Clone)]
 /// struct App { hub: Hub }
+///
+/// impl FromRef<App> for Hub {
+///     fn from_ref(app: &App) -> Hub { app.hub.clone() }
+/// }
 ///
 /// // An HTTP handler publishes to every socket in the group.
 /// async fn publish(State(hub): State<Hub>, body: String) -> &'static str {
@@ -193,12 +197,17 @@ impl Hub {
     /// only once the sockets have drained:
     ///
     /// ```no_run
-    /// # async fn run(listener: tokio::net::TcpListener, app: axum::Router, hub: sockwarden::Hub) {
+    /// # async fn run(
+    /// #     listener: tokio::net::TcpListener,
+    /// #     app: axum::Router,
+    /// #     hub: sockwarden::Hub,
+    /// #     signal: tokio::sync::oneshot::Receiver<()>,
+    /// # ) {
     /// use std::time::Duration;
     ///
     /// axum::serve(listener, app)
     ///     .with_graceful_shutdown(async move {
-    ///         let _ = tokio::signal::ctrl_c().await;
+    ///         let _ = signal.await; // `tokio::signal::ctrl_c()`, SIGTERM…
     ///         hub.shutdown(Duration::from_secs(5)).await;
     ///     })
     ///     .await

@@ -43,19 +43,52 @@ pub enum Address {
 
 /// What an envelope asks of the connections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "do", rename_all = "snake_case")]
+#[serde(into = "WireBody", try_from = "WireBody")]
 #[non_exhaustive]
 pub enum Body {
     /// Deliver this event.
-    Event(#[serde(with = "event_text")] Event),
+    Event(Event),
     /// Close with this code and reason.
     Close {
         /// The close code.
-        #[serde(with = "close_code")]
         code: CloseCode,
         /// The close reason.
         reason: String,
     },
+}
+
+/// [`Body`] on the wire: the event as its JSON text, the code as a number.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "do", content = "with", rename_all = "snake_case")]
+enum WireBody {
+    Event(String),
+    Close { code: u16, reason: String },
+}
+
+impl From<Body> for WireBody {
+    fn from(body: Body) -> WireBody {
+        match body {
+            Body::Event(event) => WireBody::Event(event.as_str().to_owned()),
+            Body::Close { code, reason } => WireBody::Close {
+                code: code.get(),
+                reason,
+            },
+        }
+    }
+}
+
+impl TryFrom<WireBody> for Body {
+    type Error = String;
+
+    fn try_from(wire: WireBody) -> Result<Body, String> {
+        match wire {
+            WireBody::Event(text) => Ok(Body::Event(Event::from_text(text))),
+            WireBody::Close { code, reason } => match CloseCode::new(code) {
+                Some(code) => Ok(Body::Close { code, reason }),
+                None => Err(format!("invalid close code {code}")),
+            },
+        }
+    }
 }
 
 /// A message between hubs.
@@ -63,7 +96,7 @@ pub enum Body {
 /// ```
 /// use sockwarden::layer::{Address, Body, Envelope};
 ///
-/// let wire = r#"{"from":7,"to":{"to":"group","name":"lobby"},"body":{"do":"close","code":4401,"reason":"bye"}}"#;
+/// let wire = r#"{"from":7,"to":{"to":"group","name":"lobby"},"body":{"do":"close","with":{"code":4401,"reason":"bye"}}}"#;
 /// let envelope: Envelope = serde_json::from_str(wire).unwrap();
 /// assert_eq!(envelope.to, Address::Group("lobby".into()));
 /// assert!(matches!(envelope.body, Body::Close { .. }));
@@ -76,35 +109,6 @@ pub struct Envelope {
     pub to: Address,
     /// What to do.
     pub body: Body,
-}
-
-mod event_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::hub::Event;
-
-    pub(super) fn serialize<S: Serializer>(event: &Event, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(event.as_str())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
-        String::deserialize(d).map(Event::from_text)
-    }
-}
-
-mod close_code {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    use crate::close::CloseCode;
-
-    pub(super) fn serialize<S: Serializer>(code: &CloseCode, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u16(code.get())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CloseCode, D::Error> {
-        let code = u16::deserialize(d)?;
-        CloseCode::new(code).ok_or_else(|| D::Error::custom(format!("invalid close code {code}")))
-    }
 }
 
 mod hex_digest {
@@ -173,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_bad_close_code_is_an_error_not_a_panic() {
-        let wire = r#"{"from":1,"to":{"to":"all"},"body":{"do":"close","code":1005,"reason":""}}"#;
+        let wire = r#"{"from":1,"to":{"to":"all"},"body":{"do":"close","with":{"code":1005,"reason":""}}}"#;
         assert!(serde_json::from_str::<Envelope>(wire).is_err());
     }
 }

@@ -24,7 +24,7 @@ use futures_util::future::BoxFuture;
 pub use envelope::{Address, Body, Envelope, NodeId};
 pub use memory::MemoryLayer;
 #[cfg(feature = "redis")]
-pub use redis::RedisLayer;
+pub use redis::{RedisLayer, RedisLayerBuilder};
 
 use crate::hub::{Hub, Inner};
 

@@ -107,6 +107,7 @@ pub trait TokenStore: Send + Sync + 'static {
 pub struct Tokens<U> {
     store: Arc<dyn DynTokenStore<U>>,
     hubs: Arc<HubLinks>,
+    hub: Hub,
 }
 
 impl<U: AuthUser> Tokens<U> {
@@ -115,7 +116,16 @@ impl<U: AuthUser> Tokens<U> {
         Tokens {
             store: Arc::new(store),
             hubs: Arc::default(),
+            hub: Hub::new(),
         }
+    }
+
+    /// The hub of an app whose router state is these tokens alone
+    /// (`.with_state(tokens)`): clone it to send to groups or users from
+    /// elsewhere. An app with a state of its own provides its hub there
+    /// instead; revocation reaches whichever hub holds the sockets.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     /// Revokes `token` in the store, then closes every socket opened with
@@ -165,6 +175,7 @@ impl<U> Clone for Tokens<U> {
         Tokens {
             store: Arc::clone(&self.store),
             hubs: Arc::clone(&self.hubs),
+            hub: self.hub.clone(),
         }
     }
 }
@@ -219,4 +230,11 @@ impl std::error::Error for StoreError {
 /// The SHA-256 digest under which stores keep a token.
 pub fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// A router whose state is a [`Tokens`] alone uses its hub.
+impl<U> axum::extract::FromRef<Tokens<U>> for Hub {
+    fn from_ref(tokens: &Tokens<U>) -> Hub {
+        tokens.hub.clone()
+    }
 }

@@ -66,8 +66,9 @@
 //! # What it guarantees
 //!
 //! [`TestServer`] serves your `Router` with `axum::serve` on a loopback
-//! port, and [`TestSocket`] is a tungstenite client over a real TCP
-//! connection. Nothing is simulated: the request goes through hyper, the
+//! port, and the client talks to it over a real TCP connection: an
+//! HTTP/1.1 upgrade request, checked as RFC 6455 asks, then tungstenite's
+//! framing. Nothing is simulated: the request goes through hyper, the
 //! router, the auth scheme and the upgrade exactly as in production, so the
 //! status codes, bodies, response headers, close codes, close reasons and
 //! the selected subprotocol a test sees are the bytes on the wire. The
@@ -79,7 +80,9 @@
 //! code 4003 while a browser gets HTTP 403; `accept(headers=…)` headers and
 //! close reasons appear in the test but are never sent; a subprotocol the
 //! client never offered is "accepted" while the real server aborts the
-//! handshake; and the scope has no client address nor origin unless the
+//! handshake; a `close()` followed by `accept()` reads as a refusal and
+//! still delivers what follows, where the real server answers 403 and
+//! drops it; and the scope has no client address nor origin unless the
 //! test adds them. Here a refusal is [`Outcome::Rejected`] with the status
 //! the client gets, or [`Outcome::Closed`] with the code and reason it
 //! gets, and a 101 is checked as a browser checks it: a wrong
@@ -107,9 +110,11 @@
 
 mod client;
 mod http1;
+mod outcome;
 mod server;
 mod socket;
 
-pub use client::{Closed, Outcome, Rejected, WsRequest};
+pub use client::WsRequest;
+pub use outcome::{Closed, Outcome, Rejected};
 pub use server::{HttpResponse, TestServer};
 pub use socket::{Received, TestSocket};

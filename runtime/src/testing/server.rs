@@ -140,6 +140,23 @@ impl TestServer {
         format!("ws://{}{}", self.addr, checked_path(path))
     }
 
+    /// `http://127.0.0.1:<port>`: the origin of a page this server served,
+    /// for [`WsRequest::origin`] when a test plays a same-site browser (the
+    /// request's `Host` is `127.0.0.1:<port>`).
+    ///
+    /// ```
+    /// # use axum::Router;
+    /// # use sockwarden::testing::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let server = TestServer::new(Router::new());
+    /// assert_eq!(server.origin(), format!("http://{}", server.addr()));
+    /// # }
+    /// ```
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// A WebSocket handshake to `path` (with its query, if any), to set up
     /// and then [`connect`](WsRequest::connect).
     ///
@@ -224,8 +241,9 @@ impl TestServer {
     }
 
     /// Any HTTP/1.1 request: its method, path and query, headers and body.
-    /// The client adds `Host`, `Connection: close` and, when there is a
-    /// body or the method usually has one, `Content-Length`.
+    /// The client writes the framing itself: `Host`, `Connection: close`
+    /// and, when there is a body or the method usually has one,
+    /// `Content-Length` (those headers in `request` are left out).
     ///
     /// # Panics
     ///
@@ -259,11 +277,15 @@ impl TestServer {
             parts.method, self.addr
         )
         .into_bytes();
+        // The framing headers are the client's: the body goes with its length.
+        let framing = [
+            header::HOST,
+            header::CONNECTION,
+            header::CONTENT_LENGTH,
+            header::TRANSFER_ENCODING,
+        ];
         for (name, value) in &parts.headers {
-            if *name == header::HOST
-                || *name == header::CONNECTION
-                || *name == header::CONTENT_LENGTH
-            {
+            if framing.contains(name) {
                 continue;
             }
             wire.extend_from_slice(name.as_str().as_bytes());
@@ -319,11 +341,12 @@ impl fmt::Debug for TestServer {
     }
 }
 
-/// A path for a request line: it must start with `/`.
+/// A path (and query) for a request line: it must start with `/` and be
+/// visible ASCII (percent-encode the rest), or the request would be broken.
 fn checked_path(path: &str) -> &str {
     assert!(
-        path.starts_with('/'),
-        "a request path must start with '/': {path:?}"
+        path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic()),
+        "a request path must start with '/' and be visible ASCII (percent-encoded): {path:?}"
     );
     path
 }

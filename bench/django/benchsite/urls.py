@@ -1,0 +1,3 @@
+"""No HTTP views: the benchmark speaks WebSocket only."""
+
+urlpatterns = []
