@@ -185,11 +185,14 @@ use proc_macro::TokenStream;
 ///            | 'overflow' '=' ('"close"' | '"drop-oldest"') default "close"
 ///            | 'max_per_user' '=' (INTEGER | '"unlimited"') default 64
 ///            | 'max_per_peer' '=' (INTEGER | '"unlimited"') default 1024
+///            | 'origins' '=' ('"same-host"' | '"any"' | '[' ORIGIN (',' ORIGIN)* ','? ']')
+///            | 'missing_origin' '=' ('"allow"' | '"refuse"')
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once
 /// DURATION  := '"' DIGITS ('ms' | 's' | 'm' | 'h') '"'   longer than zero, but for ping_interval
 /// GROUP     := '"' (TEXT | '{' FIELD '}' | '{{' | '}}')+ '"'   FIELD: one of the struct's fields
+/// ORIGIN    := '"' SCHEME '://' ('*.')? HOST (':' PORT)? '"'   lowercase, no path
 /// ```
 ///
 /// `groups` are joined right after `connect` accepts and left when the
@@ -202,6 +205,18 @@ use proc_macro::TokenStream;
 /// they arrive: close 1013, or drop the oldest. `max_per_user` and
 /// `max_per_peer` cap the connections of one user and of one peer address,
 /// refused with 429 (or close 4429) before `connect` runs.
+///
+/// `origins` says which pages may open the socket, checked before any
+/// credential is read; refusals are 403 (or close 1008). Undeclared, a
+/// consumer that authenticates by cookie (`auth = "session"`) admits its
+/// own host only and refuses a handshake without `Origin`, and other
+/// consumers admit any page, since a token is not sent by the browser on
+/// its own. `"any"` turns the check off and must be written out.
+/// `https://*.example.com` admits every subdomain, never `example.com`
+/// itself. `missing_origin` admits or refuses handshakes without an
+/// `Origin` header (non-browser clients); `Origin: null` is always refused
+/// unless `origins = "any"`. An entry that is not an origin fails the build
+/// at the entry.
 ///
 /// Each argument is given at most once. `protocols` lists the
 /// `Sec-WebSocket-Protocol` subprotocols the consumer speaks, in order of

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::hub::Overflow;
+use crate::origin::{MissingOrigin, OriginPolicy};
 
 use crate::auth::{AuthUser, Authenticate};
 use crate::reject::Rejection;
@@ -191,6 +192,9 @@ pub struct Spec {
     pub carriers: Carriers,
     /// The limits.
     pub limits: Limits,
+    /// Which page origins may open the socket (`origins = …`,
+    /// `missing_origin = …`); checked before any credential is read.
+    pub origin: OriginPolicy,
 }
 
 impl Spec {
@@ -208,6 +212,7 @@ impl Spec {
                 query: false,
             },
             limits: Limits::DEFAULT,
+            origin: OriginPolicy::DEFAULT,
         }
     }
 
@@ -267,6 +272,18 @@ impl Spec {
     /// Sets how long a Ping may go unanswered (`pong_timeout = "…"`).
     pub const fn pong_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.pong_timeout = Duration::from_millis(millis);
+        self
+    }
+
+    /// The origin policy (`origins = "same-host" | "any" | [...]`).
+    pub const fn origins(mut self, policy: OriginPolicy) -> Spec {
+        self.origin.allow = policy.allow;
+        self
+    }
+
+    /// What a handshake without `Origin` gets (`missing_origin = "allow"`).
+    pub const fn missing_origin(mut self, missing: MissingOrigin) -> Spec {
+        self.origin.missing = missing;
         self
     }
 

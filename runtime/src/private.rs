@@ -4,6 +4,15 @@ pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, TokenAuth};
 #[cfg(feature = "jwt")]
 pub use crate::auth::JwtAuth;
 pub use crate::endpoint::{Endpoint, FromHandshake, Spec};
+pub use crate::origin::{MissingOrigin, OriginPolicy};
+
+/// Fails the build, at the entry, when an `origins = [...]` entry is not
+/// an origin; the message says what to write.
+pub const fn origin_entry(entry: &str) {
+    if let Err(error) = crate::origin::parse_allowed(entry) {
+        panic!("{}", error.message());
+    }
+}
 pub use crate::param::FromParam;
 pub use crate::reject::Rejection;
 pub use crate::scope::Scope;

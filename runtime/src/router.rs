@@ -129,6 +129,11 @@ where
         refuse(spec, rejection, parts, accept.clone(), protocol)
     };
 
+    // Before any credential is read: a foreign page must not learn whether
+    // the cookie it made the browser send is valid.
+    if let Err(rejection) = spec.origin.check(&parts, C::Auth::COOKIES) {
+        return deny(rejection, None, &mut parts);
+    }
     let auth_state = <C::Auth as AuthState<S>>::state(&state);
     let identity = match tokio::time::timeout(
         spec.limits.auth_timeout,

@@ -6,6 +6,7 @@ mod apps;
 mod auth;
 mod blocking;
 mod expansion;
+mod dispatch;
 mod faults;
 mod groups;
 mod jwt;

@@ -132,6 +132,10 @@ pub(crate) struct ConsumerArgs {
     pub(crate) max_per_peer: Option<Arg<Option<u64>>>,
     /// `groups = ["lobby", "room:{room}"]`.
     pub(crate) groups: Option<Arg<Vec<GroupName>>>,
+    /// `origins = "same-host" | "any" | ["https://app.example.com"]`.
+    pub(crate) origins: Option<Arg<OriginsArg>>,
+    /// `missing_origin = "allow" | "refuse"`.
+    pub(crate) missing_origin: Option<Arg<MissingOriginArg>>,
     /// Whether an argument may be hidden behind a syntax error or a
     /// misspelt key, so that none must be reported missing.
     pub(crate) incomplete: bool,
@@ -157,10 +161,12 @@ enum Key {
     Overflow,
     MaxPerUser,
     MaxPerPeer,
+    Origins,
+    MissingOrigin,
 }
 
 impl Key {
-    const ALL: [Key; 17] = [
+    const ALL: [Key; 19] = [
         Key::Path,
         Key::Protocols,
         Key::Auth,
@@ -178,6 +184,8 @@ impl Key {
         Key::Overflow,
         Key::MaxPerUser,
         Key::MaxPerPeer,
+        Key::Origins,
+        Key::MissingOrigin,
     ];
 
     fn name(self) -> &'static str {
@@ -199,6 +207,8 @@ impl Key {
             Key::Overflow => "overflow",
             Key::MaxPerUser => "max_per_user",
             Key::MaxPerPeer => "max_per_peer",
+            Key::Origins => "origins",
+            Key::MissingOrigin => "missing_origin",
         }
     }
 
@@ -222,6 +232,8 @@ impl Key {
             Key::Overflow => r#"overflow = "drop-oldest""#,
             Key::MaxPerUser => "max_per_user = 8",
             Key::MaxPerPeer => "max_per_peer = 100",
+            Key::Origins => r#"origins = ["https://app.example.com"]"#,
+            Key::MissingOrigin => r#"missing_origin = "allow""#,
         }
     }
 }
@@ -366,6 +378,15 @@ impl ConsumerArgs {
             Key::Overflow => store(&mut self.overflow, known, key, expr, errors, parse_overflow),
             Key::MaxPerUser => store(&mut self.max_per_user, known, key, expr, errors, parse_cap),
             Key::MaxPerPeer => store(&mut self.max_per_peer, known, key, expr, errors, parse_cap),
+            Key::Origins => store(&mut self.origins, known, key, expr, errors, parse_origins),
+            Key::MissingOrigin => store(
+                &mut self.missing_origin,
+                known,
+                key,
+                expr,
+                errors,
+                parse_missing_origin,
+            ),
         }
     }
 }
@@ -608,6 +629,66 @@ fn parse_token_protocol(value: &Expr, key: Key, errors: &mut Errors) -> Option<L
          without spaces, commas or other separators; write a word like `\"bearer\"`",
     );
     None
+}
+
+/// Which page origins may open the socket.
+#[derive(Debug, Clone)]
+pub(crate) enum OriginsArg {
+    /// `"same-host"`.
+    SameHost,
+    /// `"any"`: no check, spelled out.
+    Any,
+    /// Exactly these; each entry is checked when the consumer's `Spec` is
+    /// evaluated, at the entry's span.
+    List(Vec<LitStr>),
+}
+
+fn parse_origins(value: &Expr, key: Key, errors: &mut Errors) -> Option<OriginsArg> {
+    if let Some(list) = array(value) {
+        let mut entries = Vec::with_capacity(list.elems.len());
+        for elem in &list.elems {
+            match literal(elem) {
+                Some(Lit::Str(lit)) if lit.suffix().is_empty() => entries.push(lit.clone()),
+                _ => {
+                    errors.spanned(
+                        elem,
+                        format!("`{}` takes string literals; write `{}`", key.name(), key.example()),
+                    );
+                    return None;
+                }
+            }
+        }
+        return Some(OriginsArg::List(entries));
+    }
+    let options = [("same-host", OriginsArg::SameHost), ("any", OriginsArg::Any)];
+    let lit = parse_str(value, key, errors)?;
+    let name = lit.value();
+    match options.into_iter().find(|(option, _)| *option == name) {
+        Some((_, origins)) => Some(origins),
+        None => {
+            errors.spanned(
+                &lit,
+                format!(
+                    "unknown origin policy `{name}`; write `origins = \"same-host\"`, \
+                     `origins = \"any\"` (no check) or a list of origins like `{}`",
+                    key.example()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// What a handshake without `Origin` gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MissingOriginArg {
+    Allow,
+    Refuse,
+}
+
+fn parse_missing_origin(value: &Expr, key: Key, errors: &mut Errors) -> Option<MissingOriginArg> {
+    let options = [("allow", MissingOriginArg::Allow), ("refuse", MissingOriginArg::Refuse)];
+    parse_choice(value, key, errors, "missing-origin policy", &options)
 }
 
 /// What a connection with a full inbox does (`overflow = "..."`).
@@ -973,7 +1054,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`"
             ]
         );
     }
@@ -996,7 +1077,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`",
+                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",

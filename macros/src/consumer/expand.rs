@@ -3,7 +3,7 @@
 //! with one runtime call per field. Every behaviour behind those calls lives
 //! in the runtime.
 
-use super::args::{Overflow, Reject};
+use super::args::{MissingOriginArg, OriginsArg, Overflow, Reject};
 use super::fields::Source;
 use super::model::{Consumer, Part};
 use crate::errors::Errors;
@@ -85,6 +85,34 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let cap = cap_tokens(cap);
         spec.extend(quote!(.max_per_peer(#cap)));
     }
+    let mut checks = TokenStream::new();
+    match &model.origins {
+        None => {}
+        Some(OriginsArg::SameHost) => {
+            spec.extend(quote!(.origins(::sockwarden::__private::OriginPolicy::same_host())));
+        }
+        Some(OriginsArg::Any) => {
+            spec.extend(quote!(.origins(::sockwarden::__private::OriginPolicy::any())));
+        }
+        Some(OriginsArg::List(entries)) => {
+            spec.extend(quote!(.origins(::sockwarden::__private::OriginPolicy::list(&[#(#entries),*]))));
+            // Evaluated at compile time, reported at the entry at fault.
+            for entry in entries {
+                checks.extend(quote_spanned!(entry.span()=>
+                    const _: () = ::sockwarden::__private::origin_entry(#entry);
+                ));
+            }
+        }
+    }
+    match model.missing_origin {
+        None => {}
+        Some(MissingOriginArg::Allow) => spec.extend(
+            quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Allow)),
+        ),
+        Some(MissingOriginArg::Refuse) => spec.extend(
+            quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Refuse)),
+        ),
+    }
     let groups = declared_groups(model);
 
     // One bound per `#[state]` field, located at the field's type: a router
@@ -139,7 +167,9 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         #groups
     };
     let build = quote!(::core::result::Result::Ok(Self { #(#inits,)* }));
-    with_impls(input, &endpoint, &where_clause, &build)
+    let mut tokens = with_impls(input, &endpoint, &where_clause, &build);
+    tokens.extend(checks);
+    tokens
 }
 
 /// `Some(8)` or `None`, for a cap.

@@ -4,7 +4,10 @@
 //! Checks whose input is already broken (an invalid route, an unknown auth
 //! scheme) are skipped, because that input has its own error.
 
-use super::args::{Arg, AuthScheme, ConsumerArgs, GroupName, GroupPart, Overflow, Reject, Route};
+use super::args::{
+    Arg, AuthScheme, ConsumerArgs, GroupName, GroupPart, MissingOriginArg, OriginsArg, Overflow,
+    Reject, Route,
+};
 use super::fields::{ConsumerField, Source, unraw};
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
@@ -51,6 +54,10 @@ pub(crate) struct Consumer {
     pub(crate) max_per_peer: Option<Option<u64>>,
     /// The declared groups, their placeholders checked against the fields.
     pub(crate) groups: Vec<Group>,
+    /// The origin policy, when given.
+    pub(crate) origins: Option<OriginsArg>,
+    /// The missing-origin policy, when given.
+    pub(crate) missing_origin: Option<MissingOriginArg>,
     /// The fields, in declaration order.
     pub(crate) fields: Vec<ConsumerField>,
 }
@@ -127,6 +134,8 @@ pub(crate) fn validate(
         max_per_user: value(args.max_per_user),
         max_per_peer: value(args.max_per_peer),
         groups,
+        origins: value(args.origins),
+        missing_origin: value(args.missing_origin),
         fields,
     })
 }

@@ -89,6 +89,10 @@ pub trait Authenticate: Send + Sync + 'static {
     /// Whether the scheme reads tokens from the carriers (and so the
     /// subprotocol marker is its, to echo and to hide from the scope).
     const TOKEN_CARRIERS: bool = false;
+    /// Whether the scheme authenticates by cookie, which the browser sends
+    /// whichever page opens the socket: the consumer's origin policy then
+    /// defaults to same host, and is checked before the cookie is read.
+    const COOKIES: bool = false;
 
     /// Decides who the handshake is.
     ///
@@ -107,6 +111,34 @@ pub trait Authenticate: Send + Sync + 'static {
     /// router calls it on each accepted handshake; it must be cheap.
     fn link(state: &Self::State, hub: &Hub) {
         let _ = (state, hub);
+    }
+
+    /// Re-reads a live connection's credential from its store, never from
+    /// a cache, for consumers that ask for periodic revalidation
+    /// (`revalidate = "30s"`): `Ok(true)` while it is still valid and still
+    /// names `user`. The default keeps every connection.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot answer; the connection is kept and the check
+    /// runs again at the next period (a store outage must not log everyone
+    /// out).
+    fn revalidate(
+        state: &Self::State,
+        user: &Self::User,
+        credential: &Credential,
+    ) -> impl Future<Output = Result<bool, Rejection>> + Send {
+        let _ = (state, user, credential);
+        async { Ok(true) }
+    }
+
+    /// Checks a fresh credential that a client sent on its open connection
+    /// (`{"type":"auth","token":"…"}`), for schemes whose credentials
+    /// expire on their own; `None` when the scheme takes none in-band (the
+    /// message is then the consumer's like any other).
+    fn refresh(state: &Self::State, token: &str) -> Option<Result<(Self::User, Credential), Rejection>> {
+        let _ = (state, token);
+        None
     }
 }
 

@@ -1,0 +1,1 @@
+//! Typed handler dispatch (being written).
