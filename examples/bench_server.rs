@@ -30,9 +30,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::FromRef;
 use serde::{Deserialize, Serialize};
 use sockwarden::prelude::*;
-use axum::extract::FromRef;
 use sockwarden::{Frame, Hub, Tokens, store::MemoryTokenStore};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;

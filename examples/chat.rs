@@ -21,11 +21,11 @@
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::response::Html;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use sockwarden::prelude::*;
-use axum::extract::FromRef;
 use sockwarden::{Hub, Tokens, store::MemoryTokenStore};
 use tracing_subscriber::EnvFilter;
 

@@ -187,6 +187,7 @@ use proc_macro::TokenStream;
 ///            | 'max_per_peer' '=' (INTEGER | '"unlimited"') default 1024
 ///            | 'origins' '=' ('"same-host"' | '"any"' | '[' ORIGIN (',' ORIGIN)* ','? ']')
 ///            | 'missing_origin' '=' ('"allow"' | '"refuse"')
+///            | 'revalidate' '=' DURATION         re-read the credential; default never
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once

@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::auth::{AuthUser, Authenticate, Credential};
 use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
 use crate::current::Current;
@@ -136,17 +137,83 @@ const EVENTS_PER_TURN: usize = 32;
 enum Wake {
     Read(Option<Result<Message, WsError>>),
     Timer(Timer),
+    Check(Check),
     Mail,
 }
 
-/// Serves an accepted connection until it ends.
-pub(crate) async fn run<C: Consumer>(consumer: C, cx: Cx<C>, socket: Socket) {
-    let current = Current::new(cx.id(), cx.user());
-    current.scope(serve(consumer, cx, socket)).await;
+/// A credential's clocks: when it expires on its own (a JWT's `exp`) and
+/// when it is next re-read from its store.
+struct Watch {
+    expires: Option<Instant>,
+    every: Option<Duration>,
+    next_check: Option<Instant>,
 }
 
-async fn serve<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
+/// Which credential clock ran out.
+#[derive(Clone, Copy)]
+enum Check {
+    Expired,
+    Revalidate,
+}
+
+impl Watch {
+    fn new(credential: &Credential, every: Option<Duration>, user: bool) -> Watch {
+        let now = Instant::now();
+        let expires = credential.expires_at().map(|at| instant_of(at, now));
+        let every = every.filter(|_| user);
+        Watch {
+            expires,
+            every,
+            next_check: every.and_then(|every| now.checked_add(every)),
+        }
+    }
+
+    fn deadline(&self) -> Option<(Instant, Check)> {
+        let expires = self.expires.map(|at| (at, Check::Expired));
+        let check = self.next_check.map(|at| (at, Check::Revalidate));
+        expires.into_iter().chain(check).min_by_key(|(at, _)| *at)
+    }
+
+    fn checked(&mut self) {
+        self.next_check = self
+            .every
+            .and_then(|every| Instant::now().checked_add(every));
+    }
+}
+
+/// The `Instant` of a wall-clock time (a past time is now).
+fn instant_of(at: std::time::SystemTime, now: Instant) -> Instant {
+    let left = at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    now.checked_add(left)
+        .unwrap_or(now + Duration::from_secs(86_400 * 365))
+}
+
+/// What a connection keeps of its authentication.
+pub(crate) struct Auth<A: Authenticate> {
+    pub(crate) state: A::State,
+    pub(crate) credential: Credential,
+}
+
+/// Serves an accepted connection until it ends.
+pub(crate) async fn run<C: Consumer>(consumer: C, cx: Cx<C>, socket: Socket, auth: Auth<C::Auth>) {
+    let current = Current::new(cx.id(), cx.user());
+    current.scope(serve(consumer, cx, socket, auth)).await;
+}
+
+async fn serve<C: Consumer>(
+    mut consumer: C,
+    mut cx: Cx<C>,
+    socket: Socket,
+    mut auth: Auth<C::Auth>,
+) {
     let mailbox = cx.mailbox();
+    let mut watch = Watch::new(
+        &auth.credential,
+        C::SPEC.limits.revalidate,
+        cx.user().is_some(),
+    );
     let mut next = match cx.open(socket).await {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
@@ -182,9 +249,11 @@ async fn serve<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
             break Disconnect::Lost;
         };
         let deadline = live.deadline();
+        let credential_deadline = watch.deadline();
         let wake = tokio::select! {
             read = socket.next() => Wake::Read(read),
             timer = expiry(deadline) => Wake::Timer(timer),
+            check = expiry(credential_deadline) => Wake::Check(check),
             () = mailbox.ready() => Wake::Mail,
         };
         let read = match wake {
@@ -197,13 +266,18 @@ async fn serve<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
                 next = deliver(&mut consumer, &mut cx, &mailbox).await;
                 continue;
             }
+            Wake::Check(check) => {
+                next = on_check(&mut cx, &mut auth, &mut watch, check).await;
+                continue;
+            }
         };
         let data = matches!(read, Some(Ok(Message::Text(_) | Message::Binary(_))));
         next = match read {
             None => Next::Ended(Disconnect::Lost),
-            Some(Ok(Message::Text(text))) => {
-                dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await
-            }
+            Some(Ok(Message::Text(text))) => match watch.expires.and(refresh_token(&text)) {
+                Some(token) => refresh(&mut cx, &mut auth, &mut watch, token).await,
+                None => dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await,
+            },
             Some(Ok(Message::Binary(bytes))) => {
                 dispatch(&mut consumer, &mut cx, Frame::Binary(bytes)).await
             }
@@ -239,8 +313,96 @@ async fn serve<C: Consumer>(mut consumer: C, mut cx: Cx<C>, socket: Socket) {
     // Dropping `cx` here leaves the hub: groups, indexes and caps.
 }
 
-/// Resolves at the liveness deadline, if one is armed.
-async fn expiry(deadline: Option<(Instant, Timer)>) -> Timer {
+/// Acts on a credential clock.
+async fn on_check<C: Consumer>(
+    cx: &mut Cx<C>,
+    auth: &mut Auth<C::Auth>,
+    watch: &mut Watch,
+    check: Check,
+) -> Next {
+    match check {
+        Check::Expired => {
+            let next = reply_error(cx, "credential expired".to_owned()).await;
+            if !matches!(next, Next::Continue) {
+                return next;
+            }
+            Next::Close(CloseCode::CREDENTIAL_EXPIRED, "credential expired".into())
+        }
+        Check::Revalidate => {
+            watch.checked();
+            let Some(user) = cx.user() else {
+                return Next::Continue;
+            };
+            match C::Auth::revalidate(&auth.state, user, &auth.credential).await {
+                Ok(true) => Next::Continue,
+                Ok(false) => Next::Close(CloseCode::NOT_AUTHENTICATED, "credential revoked".into()),
+                Err(rejection) => {
+                    // A store outage must not log everyone out: try again
+                    // at the next period.
+                    tracing::warn!(
+                        consumer = C::SPEC.name,
+                        conn = %cx.id(),
+                        reason = rejection.reason(),
+                        "revalidation failed; keeping the connection"
+                    );
+                    Next::Continue
+                }
+            }
+        }
+    }
+}
+
+/// The token of an in-band refresh, `{"type":"auth","token":"…"}`.
+fn refresh_token(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Refresh<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        token: String,
+    }
+    match serde_json::from_str::<Refresh<'_>>(text) {
+        Ok(refresh) if refresh.kind == "auth" => Some(refresh.token),
+        _ => None,
+    }
+}
+
+/// A fresh credential sent on the open connection: it extends the
+/// connection only if it names the same user.
+async fn refresh<C: Consumer>(
+    cx: &mut Cx<C>,
+    auth: &mut Auth<C::Auth>,
+    watch: &mut Watch,
+    token: String,
+) -> Next {
+    let Some(checked) = C::Auth::refresh(&auth.state, &token) else {
+        return reply_error(cx, "this connection takes no credential in-band".to_owned()).await;
+    };
+    let (user, credential) = match checked {
+        Ok(fresh) => fresh,
+        // The connection keeps its current credential until it expires.
+        Err(rejection) => return reply_error(cx, rejection.reason().to_owned()).await,
+    };
+    let same = cx.user().is_some_and(|current| current.id() == user.id());
+    if !same {
+        return Next::Close(CloseCode::FORBIDDEN, "the token names another user".into());
+    }
+    watch.expires = credential
+        .expires_at()
+        .map(|at| instant_of(at, Instant::now()));
+    auth.credential = credential;
+    match cx.send(&RefreshedFrame { r#type: "auth.ok" }).await {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Ended(Disconnect::Lost),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct RefreshedFrame {
+    r#type: &'static str,
+}
+
+/// Resolves at a deadline, if one is armed.
+async fn expiry<T: Copy>(deadline: Option<(Instant, T)>) -> T {
     match deadline {
         Some((at, timer)) => {
             tokio::time::sleep_until(at).await;

@@ -119,6 +119,10 @@ pub struct Limits {
     /// is fine to the runtime (keepalive finds dead peers), and closing it
     /// is the app's policy.
     pub idle_timeout: Option<Duration>,
+    /// How often a live connection's credential is re-read from its store
+    /// (`revalidate = "30s"`); one that is no longer valid is closed with
+    /// 4401. `None` (the default): revocation through the hub only.
+    pub revalidate: Option<Duration>,
     /// How many events (group sends, messages to the user) may wait for
     /// the connection; past it, [`Limits::overflow`] decides.
     pub outbox: usize,
@@ -150,6 +154,7 @@ impl Limits {
         ping_interval: Some(Duration::from_secs(20)),
         pong_timeout: Duration::from_secs(20),
         idle_timeout: None,
+        revalidate: None,
         outbox: 256,
         overflow: Overflow::Close,
         max_per_user: Some(64),
@@ -284,6 +289,12 @@ impl Spec {
     /// What a handshake without `Origin` gets (`missing_origin = "allow"`).
     pub const fn missing_origin(mut self, missing: MissingOrigin) -> Spec {
         self.origin.missing = missing;
+        self
+    }
+
+    /// Re-reads the credential every period (`revalidate = "30s"`).
+    pub const fn revalidate_ms(mut self, millis: u64) -> Spec {
+        self.limits.revalidate = Some(Duration::from_millis(millis));
         self
     }
 

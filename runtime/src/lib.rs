@@ -108,6 +108,7 @@ mod connection;
 mod consumer;
 mod current;
 mod cx;
+mod dispatch;
 mod endpoint;
 mod error;
 #[doc(hidden)]
@@ -153,13 +154,13 @@ pub use param::{FromParam, ParamError};
 pub use reject::{RejectKind, Rejection};
 pub use router::RouterExt;
 pub use scope::{Scope, ScopeBuilder};
-pub use sockwarden_macros::{consumer, requires_auth};
+pub use sockwarden_macros::{consumer, handlers, requires_auth};
 pub use store::Tokens;
 
 /// Everything a consumer's module needs: `use sockwarden::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AuthUser, CloseCode, Connect, Consumer, Cx, Disconnect, Error, Rejection, RouterExt,
-        consumer, requires_auth,
+        consumer, handlers, requires_auth,
     };
 }

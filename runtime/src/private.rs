@@ -1,9 +1,14 @@
 //! Used by the code `#[consumer]` generates. Not public API.
 
-pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, TokenAuth};
 #[cfg(feature = "jwt")]
 pub use crate::auth::JwtAuth;
+pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, TokenAuth};
+pub use crate::consumer::Consumer;
+pub use crate::cx::Cx;
+pub use crate::dispatch::{Identifies, decode_event, forward_event, require_user};
 pub use crate::endpoint::{Endpoint, FromHandshake, Spec};
+pub use crate::error::Error;
+pub use crate::hub::Event;
 pub use crate::origin::{MissingOrigin, OriginPolicy};
 
 /// Fails the build, at the entry, when an `origins = [...]` entry is not

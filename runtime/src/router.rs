@@ -216,7 +216,7 @@ where
     let user_id = scope.user().map(|user| user.id().to_string());
     let peer = scope.peer_addr().map(|addr| addr.ip());
     let hub = Hub::from_ref(&state);
-    let registration = match hub.admit(id, user_id, credential, peer, &spec.limits) {
+    let registration = match hub.admit(id, user_id, credential.clone(), peer, &spec.limits) {
         Ok(registration) => registration,
         Err(refusal) => {
             let rejection = match refusal {
@@ -233,6 +233,10 @@ where
         }
     };
     C::Auth::link(&auth_state, &hub);
+    let auth = connection::Auth::<C::Auth> {
+        state: auth_state,
+        credential,
+    };
     let mut cx = Cx::<C>::new(id, scope, registration);
     // A panic in `connect` fails this handshake only, as a server error in
     // the consumer's rejection mode (HTTP 500, or an error frame and close
@@ -274,7 +278,7 @@ where
     cx.scope_mut().release_handshake();
     tokio::spawn(async move {
         if let Some(socket) = upgraded(on_upgrade, spec).await {
-            connection::run(consumer, cx, socket).await;
+            connection::run(consumer, cx, socket, auth).await;
         }
     });
     handshake::switching_protocols(accept, protocol)

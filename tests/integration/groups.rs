@@ -504,7 +504,10 @@ async fn declared_server() -> (std::net::SocketAddr, Hub) {
     store.insert("tok-b", User::named("bob"));
     let app = TokenApp::new(Tokens::new(store));
     let hub = app.hub.clone();
-    (serve(Router::new().consumer::<Declared>().with_state(app)).await, hub)
+    (
+        serve(Router::new().consumer::<Declared>().with_state(app)).await,
+        hub,
+    )
 }
 
 #[tokio::test]
@@ -513,11 +516,20 @@ async fn declared_groups_are_joined_on_accept_and_left_on_close() {
     let mut alice = connect_with_token(addr, "/ws/declared/lobby", "tok-a1").await;
     let mut bob = connect_with_token(addr, "/ws/declared/attic", "tok-b").await;
 
-    hub.group("room:lobby").send(&json!({"to": "lobby"})).await.unwrap();
+    hub.group("room:lobby")
+        .send(&json!({"to": "lobby"}))
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut alice).await, json!({"to": "lobby"}));
-    hub.group("user:bob").send(&json!({"to": "bob"})).await.unwrap();
+    hub.group("user:bob")
+        .send(&json!({"to": "bob"}))
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut bob).await, json!({"to": "bob"}));
-    hub.group("everyone").send(&json!({"to": "all"})).await.unwrap();
+    hub.group("everyone")
+        .send(&json!({"to": "all"}))
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut alice).await, json!({"to": "all"}));
     assert_eq!(next_json(&mut bob).await, json!({"to": "all"}));
     silent(&mut alice).await;
@@ -538,7 +550,12 @@ async fn a_user_cap_holds_under_a_burst_of_handshakes() {
     let attempts: Vec<_> = (0..10)
         .map(|_| {
             tokio::spawn(async move {
-                connect(addr, "/ws/declared/lobby", &[("authorization", "Token tok-a1")]).await
+                connect(
+                    addr,
+                    "/ws/declared/lobby",
+                    &[("authorization", "Token tok-a1")],
+                )
+                .await
             })
         })
         .collect();
@@ -549,7 +566,10 @@ async fn a_user_cap_holds_under_a_burst_of_handshakes() {
             Handshake::Accepted(ws, _) => accepted.push(ws),
             Handshake::Refused(status, _, body) => {
                 assert_eq!(status, 429, "{body}");
-                assert!(body.contains("too many connections for this user"), "{body}");
+                assert!(
+                    body.contains("too many connections for this user"),
+                    "{body}"
+                );
                 refused += 1;
             }
         }
@@ -562,7 +582,11 @@ async fn a_user_cap_holds_under_a_burst_of_handshakes() {
     drop(accepted.pop());
     tokio::time::timeout(WAIT, async {
         loop {
-            let again = connect(addr, "/ws/declared/lobby", &[("authorization", "Token tok-a1")]);
+            let again = connect(
+                addr,
+                "/ws/declared/lobby",
+                &[("authorization", "Token tok-a1")],
+            );
             if let Handshake::Accepted(..) = again.await {
                 break;
             }

@@ -341,3 +341,77 @@ async fn a_wrong_audience_is_closed_with_4401_in_close_mode() {
         )
     );
 }
+
+/// Now, in fractional seconds, for tokens that expire within the test.
+fn now_exact() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs_f64()
+}
+
+async fn open_until(exp: f64) -> sockwarden_tests::Ws {
+    let addr = serve(app()).await;
+    let token = token(json!({ "exp": exp }));
+    let (mut ws, _) = connect(addr, "/ws/jwt", &[("authorization", &bearer(&token))])
+        .await
+        .accepted();
+    greeted_as_ada(&mut ws).await;
+    ws
+}
+
+async fn nothing_for(ws: &mut sockwarden_tests::Ws, wait: std::time::Duration) {
+    use futures_util::StreamExt;
+    if let Ok(Some(message)) = tokio::time::timeout(wait, ws.next()).await {
+        panic!("expected nothing, got {message:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_open_connection_is_closed_4408_when_its_token_expires() {
+    let mut ws = open_until(now_exact() + 0.8).await;
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({ "type": "error", "error": "credential expired" })
+    );
+    assert_eq!(
+        next_close(&mut ws).await,
+        (4408, "credential expired".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_token_for_the_same_user_keeps_the_connection() {
+    let mut ws = open_until(now_exact() + 0.8).await;
+    let fresh = token(json!({ "exp": now() + 3600 }));
+    sockwarden_tests::send_json(&mut ws, &json!({ "type": "auth", "token": fresh })).await;
+    assert_eq!(next_json(&mut ws).await, json!({ "type": "auth.ok" }));
+    nothing_for(&mut ws, std::time::Duration::from_millis(1500)).await;
+}
+
+#[tokio::test]
+async fn another_users_token_in_band_closes_4403() {
+    let mut ws = open_until(now_exact() + 60.0).await;
+    let grace = token(json!({ "sub": "u-2", "name": "Grace" }));
+    sockwarden_tests::send_json(&mut ws, &json!({ "type": "auth", "token": grace })).await;
+    assert_eq!(
+        next_close(&mut ws).await,
+        (4403, "the token names another user".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_token_in_band_is_answered_and_changes_nothing() {
+    let mut ws = open_until(now_exact() + 1.0).await;
+    let forged = token_with(
+        &Jwt::hs256(b"another secret, also long enough!!"),
+        json!({}),
+    );
+    sockwarden_tests::send_json(&mut ws, &json!({ "type": "auth", "token": forged })).await;
+    let answer = next_json(&mut ws).await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert!(!answer["error"].as_str().unwrap().contains(&forged));
+    // The connection still ends when the token it opened with expires.
+    assert_eq!(next_json(&mut ws).await["error"], "credential expired");
+    assert_eq!(next_close(&mut ws).await.0, 4408);
+}

@@ -133,7 +133,9 @@ async fn reached(hub: &Hub, to: To<'_>, ws: &mut Ws, within: Duration) {
     use futures_util::StreamExt;
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        if let Err(e) = to.on(hub).send(&json!({"type": PROBE})).await { eprintln!("PROBE ERR {e}"); }
+        if let Err(e) = to.on(hub).send(&json!({"type": PROBE})).await {
+            eprintln!("PROBE ERR {e}");
+        }
         let wait = Instant::now() + Duration::from_millis(100);
         while let Ok(Some(Ok(message))) = tokio::time::timeout_at(wait.into(), ws.next()).await {
             match message {
@@ -275,7 +277,10 @@ async fn redis_pair(test: &str) -> Option<(Server, Server, String, String)> {
 
 #[tokio::test]
 async fn redis_a_group_send_on_one_hub_reaches_members_on_the_other() {
-    let _ = tracing_subscriber::fmt().with_env_filter("debug,tungstenite=info,tokio_tungstenite=info,hyper=info").with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("debug,tungstenite=info,tokio_tungstenite=info,hyper=info")
+        .with_test_writer()
+        .try_init();
     let Some((a, b, ..)) =
         redis_pair("redis_a_group_send_on_one_hub_reaches_members_on_the_other").await
     else {

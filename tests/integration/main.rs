@@ -5,8 +5,8 @@
 mod apps;
 mod auth;
 mod blocking;
-mod expansion;
 mod dispatch;
+mod expansion;
 mod faults;
 mod groups;
 mod jwt;
@@ -15,6 +15,7 @@ mod liveness;
 mod logging;
 mod messages;
 mod scope;
+mod sessions;
 mod state;
 mod stores;
 mod testing;

@@ -136,6 +136,8 @@ pub(crate) struct ConsumerArgs {
     pub(crate) origins: Option<Arg<OriginsArg>>,
     /// `missing_origin = "allow" | "refuse"`.
     pub(crate) missing_origin: Option<Arg<MissingOriginArg>>,
+    /// `revalidate = "30s"`, in milliseconds.
+    pub(crate) revalidate_ms: Option<Arg<u64>>,
     /// Whether an argument may be hidden behind a syntax error or a
     /// misspelt key, so that none must be reported missing.
     pub(crate) incomplete: bool,
@@ -163,10 +165,11 @@ enum Key {
     MaxPerPeer,
     Origins,
     MissingOrigin,
+    Revalidate,
 }
 
 impl Key {
-    const ALL: [Key; 19] = [
+    const ALL: [Key; 20] = [
         Key::Path,
         Key::Protocols,
         Key::Auth,
@@ -186,6 +189,7 @@ impl Key {
         Key::MaxPerPeer,
         Key::Origins,
         Key::MissingOrigin,
+        Key::Revalidate,
     ];
 
     fn name(self) -> &'static str {
@@ -209,6 +213,7 @@ impl Key {
             Key::MaxPerPeer => "max_per_peer",
             Key::Origins => "origins",
             Key::MissingOrigin => "missing_origin",
+            Key::Revalidate => "revalidate",
         }
     }
 
@@ -234,6 +239,7 @@ impl Key {
             Key::MaxPerPeer => "max_per_peer = 100",
             Key::Origins => r#"origins = ["https://app.example.com"]"#,
             Key::MissingOrigin => r#"missing_origin = "allow""#,
+            Key::Revalidate => r#"revalidate = "30s""#,
         }
     }
 }
@@ -386,6 +392,14 @@ impl ConsumerArgs {
                 expr,
                 errors,
                 parse_missing_origin,
+            ),
+            Key::Revalidate => store(
+                &mut self.revalidate_ms,
+                known,
+                key,
+                expr,
+                errors,
+                parse_timeout,
             ),
         }
     }
@@ -652,7 +666,11 @@ fn parse_origins(value: &Expr, key: Key, errors: &mut Errors) -> Option<OriginsA
                 _ => {
                     errors.spanned(
                         elem,
-                        format!("`{}` takes string literals; write `{}`", key.name(), key.example()),
+                        format!(
+                            "`{}` takes string literals; write `{}`",
+                            key.name(),
+                            key.example()
+                        ),
                     );
                     return None;
                 }
@@ -660,7 +678,10 @@ fn parse_origins(value: &Expr, key: Key, errors: &mut Errors) -> Option<OriginsA
         }
         return Some(OriginsArg::List(entries));
     }
-    let options = [("same-host", OriginsArg::SameHost), ("any", OriginsArg::Any)];
+    let options = [
+        ("same-host", OriginsArg::SameHost),
+        ("any", OriginsArg::Any),
+    ];
     let lit = parse_str(value, key, errors)?;
     let name = lit.value();
     match options.into_iter().find(|(option, _)| *option == name) {
@@ -687,7 +708,10 @@ pub(crate) enum MissingOriginArg {
 }
 
 fn parse_missing_origin(value: &Expr, key: Key, errors: &mut Errors) -> Option<MissingOriginArg> {
-    let options = [("allow", MissingOriginArg::Allow), ("refuse", MissingOriginArg::Refuse)];
+    let options = [
+        ("allow", MissingOriginArg::Allow),
+        ("refuse", MissingOriginArg::Refuse),
+    ];
     parse_choice(value, key, errors, "missing-origin policy", &options)
 }
 
@@ -701,7 +725,10 @@ pub(crate) enum Overflow {
 }
 
 fn parse_overflow(value: &Expr, key: Key, errors: &mut Errors) -> Option<Overflow> {
-    let options = [("close", Overflow::Close), ("drop-oldest", Overflow::DropOldest)];
+    let options = [
+        ("close", Overflow::Close),
+        ("drop-oldest", Overflow::DropOldest),
+    ];
     parse_choice(value, key, errors, "overflow policy", &options)
 }
 
@@ -721,12 +748,20 @@ fn parse_count(value: &Expr, key: Key, errors: &mut Errors) -> Option<u64> {
     match lit.base10_parse::<u32>() {
         Ok(0) => errors.spanned(
             lit,
-            format!("`{}` must be at least 1; write `{}`", key.name(), key.example()),
+            format!(
+                "`{}` must be at least 1; write `{}`",
+                key.name(),
+                key.example()
+            ),
         ),
         Ok(count) => return Some(count.into()),
         Err(_) => errors.spanned(
             lit,
-            format!("`{}` must fit in a `u32`; write `{}`", key.name(), key.example()),
+            format!(
+                "`{}` must fit in a `u32`; write `{}`",
+                key.name(),
+                key.example()
+            ),
         ),
     }
     None
@@ -787,7 +822,11 @@ fn parse_groups(value: &Expr, key: Key, errors: &mut Errors) -> Option<Vec<Group
         let Some(Lit::Str(lit)) = literal(elem) else {
             errors.spanned(
                 elem,
-                format!("`{}` takes string literals; write `{}`", key.name(), key.example()),
+                format!(
+                    "`{}` takes string literals; write `{}`",
+                    key.name(),
+                    key.example()
+                ),
             );
             valid = false;
             continue;
@@ -841,7 +880,10 @@ pub(crate) fn parse_group_name(text: &str) -> Result<Vec<GroupPart>, String> {
                          literal brace"
                     ));
                 }
-                let is_ident = name.chars().next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                let is_ident = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_alphabetic())
                     && name.chars().all(|c| c == '_' || c.is_alphanumeric());
                 if !is_ident {
                     return Err(format!(
@@ -1054,7 +1096,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`"
             ]
         );
     }
@@ -1077,7 +1119,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`",
+                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",

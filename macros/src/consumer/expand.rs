@@ -70,6 +70,10 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.idle_timeout_ms(#millis)));
     }
+    if let Some(millis) = model.revalidate_ms {
+        let millis = Literal::u64_unsuffixed(millis);
+        spec.extend(quote!(.revalidate_ms(#millis)));
+    }
     if let Some(events) = model.outbox {
         let events = Literal::u64_unsuffixed(events);
         spec.extend(quote!(.outbox(#events)));
@@ -95,7 +99,9 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
             spec.extend(quote!(.origins(::sockwarden::__private::OriginPolicy::any())));
         }
         Some(OriginsArg::List(entries)) => {
-            spec.extend(quote!(.origins(::sockwarden::__private::OriginPolicy::list(&[#(#entries),*]))));
+            spec.extend(
+                quote!(.origins(::sockwarden::__private::OriginPolicy::list(&[#(#entries),*]))),
+            );
             // Evaluated at compile time, reported at the entry at fault.
             for entry in entries {
                 checks.extend(quote_spanned!(entry.span()=>
@@ -106,12 +112,12 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
     }
     match model.missing_origin {
         None => {}
-        Some(MissingOriginArg::Allow) => spec.extend(
-            quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Allow)),
-        ),
-        Some(MissingOriginArg::Refuse) => spec.extend(
-            quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Refuse)),
-        ),
+        Some(MissingOriginArg::Allow) => {
+            spec.extend(quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Allow)))
+        }
+        Some(MissingOriginArg::Refuse) => {
+            spec.extend(quote!(.missing_origin(::sockwarden::__private::MissingOrigin::Refuse)))
+        }
     }
     let groups = declared_groups(model);
 

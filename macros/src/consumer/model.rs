@@ -58,6 +58,8 @@ pub(crate) struct Consumer {
     pub(crate) origins: Option<OriginsArg>,
     /// The missing-origin policy, when given.
     pub(crate) missing_origin: Option<MissingOriginArg>,
+    /// The revalidation period in milliseconds, when given.
+    pub(crate) revalidate_ms: Option<u64>,
     /// The fields, in declaration order.
     pub(crate) fields: Vec<ConsumerField>,
 }
@@ -136,6 +138,7 @@ pub(crate) fn validate(
         groups,
         origins: value(args.origins),
         missing_origin: value(args.missing_origin),
+        revalidate_ms: value(args.revalidate_ms),
         fields,
     })
 }

@@ -619,6 +619,13 @@ impl<U: AuthUser + DeserializeOwned> Authenticate for JwtAuth<U> {
             Err(failure) => Err(failure.rejection(Some(carrier))),
         }
     }
+
+    /// A fresh token sent in-band, `{"type":"auth","token":"…"}`, checked
+    /// as at the handshake; the connection then keeps it only if it names
+    /// the same user (another user's token closes it with 4403).
+    fn refresh(jwt: &Jwt<U>, token: &str) -> Option<Result<(U, Credential), Rejection>> {
+        Some(jwt.verify(token))
+    }
 }
 
 impl<S, U: AuthUser + DeserializeOwned> AuthState<S> for JwtAuth<U>

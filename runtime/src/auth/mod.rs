@@ -136,7 +136,10 @@ pub trait Authenticate: Send + Sync + 'static {
     /// (`{"type":"auth","token":"…"}`), for schemes whose credentials
     /// expire on their own; `None` when the scheme takes none in-band (the
     /// message is then the consumer's like any other).
-    fn refresh(state: &Self::State, token: &str) -> Option<Result<(Self::User, Credential), Rejection>> {
+    fn refresh(
+        state: &Self::State,
+        token: &str,
+    ) -> Option<Result<(Self::User, Credential), Rejection>> {
         let _ = (state, token);
         None
     }
