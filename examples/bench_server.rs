@@ -22,8 +22,9 @@
 //!
 //! On SIGTERM or SIGINT new upgrades are refused with 503, every open socket
 //! is closed with 1001, and the process exits once they have drained, within
-//! 4 s. The load comes from one address, so the per-address connection cap
-//! is off here; the per-user cap stays at its default.
+//! 4 s. The load comes from one address and sends as fast as the server
+//! answers, by design, so the per-address cap and the message-rate limit
+//! are off here; the per-user cap stays at its default.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,7 +67,8 @@ impl AuthUser for User {
     auth = "token",
     query_token = true,
     max_message_size = 65_536,
-    max_per_peer = "unlimited"
+    max_per_peer = "unlimited",
+    messages_per_second = "unlimited"
 )]
 #[requires_auth]
 struct Echo {
@@ -121,6 +123,7 @@ impl Consumer for Echo {
     query_token = true,
     max_message_size = 16_777_216,
     max_per_peer = "unlimited",
+    messages_per_second = "unlimited",
     user = User
 )]
 #[requires_auth]
@@ -144,6 +147,7 @@ impl Consumer for Raw {
     query_token = true,
     max_message_size = 65_536,
     max_per_peer = "unlimited",
+    messages_per_second = "unlimited",
     groups = ["{name}"]
 )]
 #[requires_auth]

@@ -3,6 +3,7 @@
 
 mod consumer;
 mod errors;
+mod handlers;
 mod http;
 mod item;
 mod path_template;
@@ -188,6 +189,7 @@ use proc_macro::TokenStream;
 ///            | 'origins' '=' ('"same-host"' | '"any"' | '[' ORIGIN (',' ORIGIN)* ','? ']')
 ///            | 'missing_origin' '=' ('"allow"' | '"refuse"')
 ///            | 'revalidate' '=' DURATION         re-read the credential; default never
+///            | 'messages_per_second' '=' (INTEGER | '"unlimited"') default 200
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once
@@ -396,4 +398,10 @@ pub fn consumer(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn requires_auth(args: TokenStream, item: TokenStream) -> TokenStream {
     requires_auth::expand(&args.into(), item.into()).into()
+}
+
+/// HANDLERS_DOCS
+#[proc_macro_attribute]
+pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
+    handlers::expand(args.into(), item.into()).into()
 }

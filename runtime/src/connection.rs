@@ -190,6 +190,57 @@ fn instant_of(at: std::time::SystemTime, now: Instant) -> Instant {
         .unwrap_or(now + Duration::from_secs(86_400 * 365))
 }
 
+/// The client's message rate, as a token bucket: `limit` a second on
+/// average, bursts of `limit`.
+struct Rate {
+    limit: f64,
+    tokens: f64,
+    last: Instant,
+    warned: bool,
+}
+
+/// What the rate says of one more message.
+enum Pace {
+    Ok,
+    /// Over the limit for the first time: dropped, with a warning.
+    Warn,
+    /// Still over after the warning.
+    Exceeded,
+}
+
+impl Rate {
+    fn new(limit: Option<u32>) -> Option<Rate> {
+        let limit = f64::from(limit?);
+        Some(Rate {
+            limit,
+            tokens: limit,
+            last: Instant::now(),
+            warned: false,
+        })
+    }
+
+    fn take(&mut self) -> Pace {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.limit;
+        self.tokens = (self.tokens + refill).min(self.limit);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            // Back under half the burst: a later excess is warned again.
+            if self.tokens >= self.limit / 2.0 {
+                self.warned = false;
+            }
+            return Pace::Ok;
+        }
+        if self.warned {
+            Pace::Exceeded
+        } else {
+            self.warned = true;
+            Pace::Warn
+        }
+    }
+}
+
 /// What a connection keeps of its authentication.
 pub(crate) struct Auth<A: Authenticate> {
     pub(crate) state: A::State,
@@ -219,6 +270,7 @@ async fn serve<C: Consumer>(
         Err(_) => Next::Ended(Disconnect::Lost),
     };
     let mut live = Liveness::new(C::SPEC.limits);
+    let mut rate = Rate::new(C::SPEC.limits.messages_per_second);
     let why = loop {
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
@@ -272,6 +324,24 @@ async fn serve<C: Consumer>(
             }
         };
         let data = matches!(read, Some(Ok(Message::Text(_) | Message::Binary(_))));
+        if data && let Some(rate) = &mut rate {
+            match rate.take() {
+                Pace::Ok => {}
+                Pace::Warn => {
+                    let limit = C::SPEC.limits.messages_per_second.unwrap_or_default();
+                    let warning = format!(
+                        "too many messages: at most {limit} a second; this one was dropped"
+                    );
+                    next = reply_error(&mut cx, warning).await;
+                    live.heard(true);
+                    continue;
+                }
+                Pace::Exceeded => {
+                    next = Next::Close(CloseCode::POLICY, "message rate limit exceeded".into());
+                    continue;
+                }
+            }
+        }
         next = match read {
             None => Next::Ended(Disconnect::Lost),
             Some(Ok(Message::Text(text))) => match watch.expires.and(refresh_token(&text)) {

@@ -119,6 +119,11 @@ pub struct Limits {
     /// is fine to the runtime (keepalive finds dead peers), and closing it
     /// is the app's policy.
     pub idle_timeout: Option<Duration>,
+    /// How many data messages a client may send per second, on average,
+    /// with bursts up to the same number. The first message over it is
+    /// dropped and answered with an error frame; a client that goes on is
+    /// closed with 1008. `None`: no limit.
+    pub messages_per_second: Option<u32>,
     /// How often a live connection's credential is re-read from its store
     /// (`revalidate = "30s"`); one that is no longer valid is closed with
     /// 4401. `None` (the default): revocation through the hub only.
@@ -141,7 +146,8 @@ pub struct Limits {
 impl Limits {
     /// The defaults: 1 MiB messages, a 5 s auth timeout, 4 KiB credentials,
     /// a Ping after 20 s of silence answered within 20 s (as the Python
-    /// `websockets` server does), no idle timeout, 256 waiting events then
+    /// `websockets` server does), no idle timeout, 200 messages a second, 256
+    /// waiting events then
     /// close 1013, 64 connections per user and 1,024 per peer address.
     ///
     /// Liveness is measured between messages: while `receive` runs the
@@ -154,6 +160,7 @@ impl Limits {
         ping_interval: Some(Duration::from_secs(20)),
         pong_timeout: Duration::from_secs(20),
         idle_timeout: None,
+        messages_per_second: Some(200),
         revalidate: None,
         outbox: 256,
         overflow: Overflow::Close,
@@ -289,6 +296,12 @@ impl Spec {
     /// What a handshake without `Origin` gets (`missing_origin = "allow"`).
     pub const fn missing_origin(mut self, missing: MissingOrigin) -> Spec {
         self.origin.missing = missing;
+        self
+    }
+
+    /// `messages_per_second = 50` (`None`: `"unlimited"`).
+    pub const fn messages_per_second(mut self, limit: Option<u32>) -> Spec {
+        self.limits.messages_per_second = limit;
         self
     }
 

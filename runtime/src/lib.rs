@@ -122,6 +122,7 @@ mod param;
 mod reject;
 mod router;
 mod scope;
+mod serve;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -154,6 +155,7 @@ pub use param::{FromParam, ParamError};
 pub use reject::{RejectKind, Rejection};
 pub use router::RouterExt;
 pub use scope::{Scope, ScopeBuilder};
+pub use serve::{HEADER_TIMEOUT, SHUTDOWN_GRACE, Serve, serve};
 pub use sockwarden_macros::{consumer, handlers, requires_auth};
 pub use store::Tokens;
 

@@ -2,6 +2,7 @@
 //! Every test serves a real app on a loopback port and talks to it with a
 //! real WebSocket client (tokio-tungstenite).
 
+mod adversarial;
 mod apps;
 mod auth;
 mod blocking;
@@ -11,6 +12,8 @@ mod faults;
 mod groups;
 mod jwt;
 mod layers;
+mod leaks;
+mod limits;
 mod liveness;
 mod logging;
 mod messages;

@@ -38,8 +38,12 @@ pub enum Credential<'a> {
 
 /// How a handshake ended.
 pub enum Opened {
-    /// Upgraded; `protocol` is the subprotocol the 101 selected.
-    Open { ws: Ws, protocol: Option<String> },
+    /// Upgraded; `protocol` is the subprotocol the 101 selected. Boxed: the
+    /// socket is large, and a refusal is only a status.
+    Open {
+        ws: Box<Ws>,
+        protocol: Option<String>,
+    },
     /// Answered with this HTTP status instead of 101.
     Refused(u16),
 }
@@ -89,7 +93,10 @@ pub async fn open(port: u16, path: &str, credential: Credential<'_>) -> Result<O
                 .headers()
                 .get(SEC_WEBSOCKET_PROTOCOL)
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-            Ok(Opened::Open { ws, protocol })
+            Ok(Opened::Open {
+                ws: Box::new(ws),
+                protocol,
+            })
         }
         Err(WsError::Http(response)) => Ok(Opened::Refused(response.status().as_u16())),
         Err(error) => Err(Failure::new("handshake", error)),
@@ -99,7 +106,7 @@ pub async fn open(port: u16, path: &str, credential: Credential<'_>) -> Result<O
 /// Opens `path` with a credential the server must accept.
 pub async fn open_accepted(port: u16, path: &str, credential: Credential<'_>) -> Result<Ws, Failure> {
     match open(port, path, credential).await? {
-        Opened::Open { ws, .. } => Ok(ws),
+        Opened::Open { ws, .. } => Ok(*ws),
         Opened::Refused(status) => Err(Failure::new(
             "refused",
             format!("a valid token was refused on {path} with HTTP {status}"),

@@ -598,7 +598,7 @@ fn targets(data: &Data) -> Vec<Target> {
         let value = data.cpu_ratio(SOCKWARDEN, TUNED, scenario);
         let errors = data.errors(SOCKWARDEN, scenario) + data.errors(TUNED, scenario);
         let measured = match value {
-            Some(ratio) => format!("{}", svg::format_value(ratio, "×")),
+            Some(ratio) => svg::format_value(ratio, "×"),
             None => [SOCKWARDEN, TUNED]
                 .iter()
                 .map(|server| not_measured_reason(data, server, scenario))

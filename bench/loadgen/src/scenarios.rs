@@ -357,12 +357,16 @@ async fn echo(settings: &Settings) -> Scenario {
     measured(NAME, settings, concurrency, &phase, workers, setup_errors).await
 }
 
+/// What one opener of `open_many` returns: its sockets with their users,
+/// and its failures.
+type Opening = (Vec<(usize, Ws)>, Errors);
+
 /// Opens `count` authenticated connections to `/ws/echo` (users 0, 1, …),
 /// each verified with one echo, `PARALLEL` handshakes at a time.
 async fn open_many(port: u16, count: u32) -> (Vec<(usize, Ws)>, Errors) {
     const PARALLEL: usize = 32;
     let count = count as usize;
-    let openers: Vec<JoinHandle<(Vec<(usize, Ws)>, Errors)>> = (0..PARALLEL.min(count))
+    let openers: Vec<JoinHandle<Opening>> = (0..PARALLEL.min(count))
         .map(|first| {
             tokio::spawn(async move {
                 let mut sockets = Vec::new();
@@ -632,7 +636,7 @@ async fn check(name: &str, verdict: impl Future<Output = Verdict>) -> Check {
 /// `optional` carrier that is refused is not supported rather than failed.
 async fn carrier(port: u16, credential: Credential<'_>, n: usize, optional: bool) -> Verdict {
     let (mut ws, protocol) = match open(port, "/ws/echo", credential).await? {
-        Opened::Open { ws, protocol } => (ws, protocol),
+        Opened::Open { ws, protocol } => (*ws, protocol),
         Opened::Refused(status @ (401 | 403)) if optional => {
             return Ok(Some(format!("refused with HTTP {status}")));
         }
@@ -673,7 +677,7 @@ async fn bad_json(port: u16) -> Verdict {
 async fn room(port: u16) -> Verdict {
     let path = "/ws/room/bench-check";
     let mut first = match open(port, path, Credential::Header(&token(11))).await? {
-        Opened::Open { ws, .. } => ws,
+        Opened::Open { ws, .. } => *ws,
         Opened::Refused(404) => return Ok(Some(format!("{path}: HTTP 404"))),
         Opened::Refused(status) => return Err(Failure::new("refused", format!("HTTP {status}"))),
     };

@@ -138,6 +138,8 @@ pub(crate) struct ConsumerArgs {
     pub(crate) missing_origin: Option<Arg<MissingOriginArg>>,
     /// `revalidate = "30s"`, in milliseconds.
     pub(crate) revalidate_ms: Option<Arg<u64>>,
+    /// `messages_per_second = 50`, or `"unlimited"` (`None`).
+    pub(crate) messages_per_second: Option<Arg<Option<u64>>>,
     /// Whether an argument may be hidden behind a syntax error or a
     /// misspelt key, so that none must be reported missing.
     pub(crate) incomplete: bool,
@@ -166,10 +168,11 @@ enum Key {
     Origins,
     MissingOrigin,
     Revalidate,
+    MessagesPerSecond,
 }
 
 impl Key {
-    const ALL: [Key; 20] = [
+    const ALL: [Key; 21] = [
         Key::Path,
         Key::Protocols,
         Key::Auth,
@@ -190,6 +193,7 @@ impl Key {
         Key::Origins,
         Key::MissingOrigin,
         Key::Revalidate,
+        Key::MessagesPerSecond,
     ];
 
     fn name(self) -> &'static str {
@@ -214,6 +218,7 @@ impl Key {
             Key::Origins => "origins",
             Key::MissingOrigin => "missing_origin",
             Key::Revalidate => "revalidate",
+            Key::MessagesPerSecond => "messages_per_second",
         }
     }
 
@@ -240,6 +245,7 @@ impl Key {
             Key::Origins => r#"origins = ["https://app.example.com"]"#,
             Key::MissingOrigin => r#"missing_origin = "allow""#,
             Key::Revalidate => r#"revalidate = "30s""#,
+            Key::MessagesPerSecond => "messages_per_second = 50",
         }
     }
 }
@@ -400,6 +406,14 @@ impl ConsumerArgs {
                 expr,
                 errors,
                 parse_timeout,
+            ),
+            Key::MessagesPerSecond => store(
+                &mut self.messages_per_second,
+                known,
+                key,
+                expr,
+                errors,
+                parse_cap,
             ),
         }
     }
@@ -1096,7 +1110,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`, `messages_per_second`"
             ]
         );
     }
@@ -1119,7 +1133,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
                  `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`",
+                 `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`, `messages_per_second`",
                 "unknown auth scheme `tokn`; expected one of `none`, `token`, `jwt`, `session`",
                 "`reject` takes a string literal; write `reject = \"close\"`",
                 "a route must start with `/`; write `\"/ws\"`",

@@ -70,6 +70,10 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.idle_timeout_ms(#millis)));
     }
+    if let Some(limit) = model.messages_per_second {
+        let limit = cap_tokens(limit);
+        spec.extend(quote!(.messages_per_second(#limit)));
+    }
     if let Some(millis) = model.revalidate_ms {
         let millis = Literal::u64_unsuffixed(millis);
         spec.extend(quote!(.revalidate_ms(#millis)));
@@ -178,7 +182,7 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
     tokens
 }
 
-/// `Some(8)` or `None`, for a cap.
+/// `Some(8)` or `None`, for a cap or a rate.
 fn cap_tokens(cap: Option<u64>) -> TokenStream {
     match cap {
         Some(cap) => {

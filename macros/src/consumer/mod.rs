@@ -203,7 +203,7 @@ mod tests {
             [
                 "unknown consumer argument `pth`; expected one of `path`, `protocols`, `auth`, \
               `user`, `reject`, `query_token`, `token_protocol`, `max_message_size`, \
-              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`"
+              `auth_timeout`, `ping_interval`, `pong_timeout`, `idle_timeout`, `groups`, `outbox`, `overflow`, `max_per_user`, `max_per_peer`, `origins`, `missing_origin`, `revalidate`, `messages_per_second`"
             ]
         );
         assert_eq!(

@@ -60,6 +60,8 @@ pub(crate) struct Consumer {
     pub(crate) missing_origin: Option<MissingOriginArg>,
     /// The revalidation period in milliseconds, when given.
     pub(crate) revalidate_ms: Option<u64>,
+    /// The message rate limit (`Some(None)`: unlimited), when given.
+    pub(crate) messages_per_second: Option<Option<u64>>,
     /// The fields, in declaration order.
     pub(crate) fields: Vec<ConsumerField>,
 }
@@ -139,6 +141,7 @@ pub(crate) fn validate(
         origins: value(args.origins),
         missing_origin: value(args.missing_origin),
         revalidate_ms: value(args.revalidate_ms),
+        messages_per_second: value(args.messages_per_second),
         fields,
     })
 }

@@ -1,0 +1,201 @@
+//! Serving an app with the limits a WebSocket server needs before any
+//! route runs: a deadline for the request head, and a shutdown that drains
+//! the sockets.
+
+use std::convert::Infallible;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use crate::hub::Hub;
+
+/// How long a client may take to send its request head, by default.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for sockets to drain, by default.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `app` on `listener`, like `axum::serve`, with what a public
+/// WebSocket server needs that `axum::serve` leaves out:
+///
+/// - a deadline for the request head ([`HEADER_TIMEOUT`], 10 s): a client
+///   that sends its upgrade request one byte at a time is disconnected,
+///   where `axum::serve` would hold the connection open forever;
+/// - the peer address of every request, for `Scope::peer_addr` and the
+///   per-address connection cap (what `into_make_service_with_connect_info`
+///   does);
+/// - with [`Serve::with_graceful_shutdown`], the sockets drained through the
+///   app's [`Hub`]: new upgrades get 503, open sockets 1001, each
+///   consumer's `disconnect` runs, then serving returns.
+///
+/// ```no_run
+/// # async fn run(app: axum::Router, hub: sockwarden::Hub) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// sockwarden::serve(listener, app)
+///     .with_graceful_shutdown(hub, async { let _ = tokio::signal::ctrl_c().await; })
+///     .await
+/// # }
+/// ```
+pub fn serve(listener: TcpListener, app: Router) -> Serve {
+    Serve {
+        listener,
+        app,
+        header_timeout: HEADER_TIMEOUT,
+        grace: SHUTDOWN_GRACE,
+        shutdown: None,
+    }
+}
+
+/// A server being configured; `.await` it to run (see [`serve`]).
+#[must_use = "a server does nothing until it is awaited"]
+pub struct Serve {
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    grace: Duration,
+    shutdown: Option<(Hub, Pin<Box<dyn Future<Output = ()> + Send>>)>,
+}
+
+impl Serve {
+    /// How long a client may take to send its request head.
+    pub fn header_timeout(mut self, timeout: Duration) -> Serve {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// How long shutdown waits for connections to end before returning.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Serve {
+        self.grace = grace;
+        self
+    }
+
+    /// Stops when `signal` resolves: no new connections, [`Hub::shutdown`]
+    /// on `hub` (503 for new upgrades, 1001 for open sockets), HTTP
+    /// connections finish their current request; serving returns when all
+    /// of it is done or the grace period has passed.
+    pub fn with_graceful_shutdown(
+        mut self,
+        hub: Hub,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Serve {
+        self.shutdown = Some((hub, Box::pin(signal)));
+        self
+    }
+
+    async fn run(self) -> io::Result<()> {
+        let Serve {
+            listener,
+            app,
+            header_timeout,
+            grace,
+            shutdown,
+        } = self;
+        let (hub, mut signal) = match shutdown {
+            Some((hub, signal)) => (Some(hub), signal),
+            None => (None, Box::pin(std::future::pending()) as Pin<Box<_>>),
+        };
+        let (stop, stopping) = watch::channel(false);
+        let mut connections = JoinSet::new();
+        loop {
+            let (stream, peer) = tokio::select! {
+                () = &mut signal => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors and the like: the listener
+                    // itself is fine, so back off briefly and go on.
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            };
+            let service = app.clone().map_request(move |request: axum::http::Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+            let mut stopping = stopping.clone();
+            connections.spawn(async move {
+                serve_connection(stream, peer, service, header_timeout, &mut stopping).await;
+            });
+        }
+        drop(listener);
+        if let Some(hub) = hub {
+            hub.shutdown(grace).await;
+        }
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        Ok(())
+    }
+}
+
+async fn serve_connection<S>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    service: S,
+    header_timeout: Duration,
+    stopping: &mut watch::Receiver<bool>,
+) where
+    S: tower::Service<
+            axum::http::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let connection = builder.serve_connection_with_upgrades(
+        TokioIo::new(stream),
+        TowerToHyperService::new(service),
+    );
+    tokio::pin!(connection);
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+                return;
+            }
+            changed = stopping.changed() => {
+                if changed.is_err() || *stopping.borrow() {
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
+
+impl IntoFuture for Serve {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}

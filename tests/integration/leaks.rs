@@ -1,0 +1,1 @@
+//! Abandoned connections leave nothing behind (being written).

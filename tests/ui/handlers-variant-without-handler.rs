@@ -1,0 +1,23 @@
+// A variant of `In` without a handler is a non-exhaustive match, at `type In`.
+use sockwarden::prelude::*;
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatIn {
+    Say { body: String },
+    Leave,
+}
+
+#[consumer(path = "/ws/chat")]
+pub struct Chat;
+
+#[handlers]
+impl Consumer for Chat {
+    type In = ChatIn;
+
+    async fn say(&mut self, cx: &mut Cx<Self>, body: String) -> Result<(), Error> {
+        cx.send_text(body).await
+    }
+}
+
+fn main() {}
