@@ -26,7 +26,6 @@
 //! answers, by design, so the per-address cap and the message-rate limit
 //! are off here; the per-user cap stays at its default.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,8 +41,7 @@ use tracing_subscriber::EnvFilter;
 const USERS: u32 = 10_000;
 
 /// How long serving may take to wind down after a signal; the protocol asks
-/// for an exit within 5 s, and a client that sent half a request would
-/// otherwise hold axum's graceful shutdown until hyper's header timeout.
+/// for an exit within 5 s.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(4);
 
 /// A benchmark user. The name is shared, so that handing the user from the
@@ -271,30 +269,19 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
-    let (notify_stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
 
     println!("ready");
     std::io::Write::flush(&mut std::io::stdout())?;
 
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        tokio::select! {
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
-        }
-        let _ = notify_stop.send(());
-        // New upgrades get 503, open sockets 1001; serving returns once
-        // they have drained.
-        hub.shutdown(SHUTDOWN_DEADLINE).await;
-    });
-    tokio::select! {
-        result = server.into_future() => result,
-        () = async {
-            let _ = stop_requested.await;
-            tokio::time::sleep(SHUTDOWN_DEADLINE).await;
-        } => Ok(()),
-    }
+    // On the signal: new upgrades get 503, open sockets 1001, and serving
+    // returns once they have drained or the deadline has passed.
+    sockwarden::serve(listener, app)
+        .shutdown_grace(SHUTDOWN_DEADLINE)
+        .with_graceful_shutdown(hub, async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
+        .await
 }

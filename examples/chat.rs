@@ -18,8 +18,6 @@
 //! or open <http://127.0.0.1:8000/> in a browser, which cannot set headers and
 //! so sends its token as `?token=`. `RUST_LOG=debug` shows more of what happens.
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::extract::FromRef;
 use axum::response::Html;
@@ -188,15 +186,13 @@ async fn main() -> std::io::Result<()> {
     println!("      websocat 'ws://{addr}/ws/chat/lobby?token=tok-alice'  (as browsers do)");
     println!(r#"then: {{"type":"say","body":"hello"}}   or open http://{addr}/ in a browser"#);
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("cannot listen for Ctrl-C");
-        hub.shutdown(std::time::Duration::from_secs(5)).await;
-    })
-    .await
+    // `sockwarden::serve`: axum's server plus a deadline for request heads
+    // and a shutdown that closes the sockets with 1001.
+    sockwarden::serve(listener, app)
+        .with_graceful_shutdown(hub, async {
+            tokio::signal::ctrl_c()
+                .await
+                .expect("cannot listen for Ctrl-C");
+        })
+        .await
 }

@@ -4,6 +4,11 @@
 //! tokens. Below `#[consumer]`, this attribute is therefore only a marker that
 //! `#[consumer]` removes; above it, this macro runs first and moves itself
 //! below, so that both orders end in the same place.
+//!
+//! On a handler, the method of an `impl` block under `#[handlers]`, it is
+//! also a marker: `#[handlers]` expands first and takes it off. This macro
+//! therefore only runs on a method whose block lacks `#[handlers]`, and says
+//! so.
 
 use crate::errors::Errors;
 use crate::item;
@@ -42,8 +47,18 @@ pub(crate) fn expand(args: &TokenStream, item: TokenStream) -> TokenStream {
         let errors = errors.into_compile_errors();
         return quote!(#parsed #errors);
     }
-    // Handler methods in an `impl` block will be a branch of their own here.
     match &parsed {
+        // A method: `#[handlers]` on its block would have taken the marker
+        // off before it expanded, so the block has none.
+        Item::Fn(method) if method.sig.receiver().is_some() => errors.push(item::misplaced(
+            &parsed,
+            format!(
+                "`#[requires_auth]` on a method guards the message type of a handler, which \
+                 needs `#[handlers]` on its block: write `#[handlers]` above `impl Consumer for \
+                 …`, and put `{}` in that block",
+                method.sig.ident
+            ),
+        )),
         Item::Struct(_) => errors.at(
             Span::call_site(),
             "`#[requires_auth]` needs `#[consumer(...)]` on the same struct",
@@ -122,6 +137,23 @@ mod tests {
         );
         assert!(output.starts_with("fn chat () { }"), "{output}");
         assert!(output.contains("goes on a `#[consumer(...)]` struct"));
+    }
+
+    #[test]
+    fn a_method_needs_handlers_on_its_block() {
+        let output = expanded(
+            &quote!(),
+            quote!(
+                async fn delete(&mut self, cx: &mut Cx<Self>, id: u64) -> Result<(), Error> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(output.starts_with("async fn delete"), "{output}");
+        assert!(
+            output.contains("needs `#[handlers]` on its block"),
+            "{output}"
+        );
     }
 
     #[test]

@@ -103,7 +103,10 @@ mod tests {
             ErrorKind::Reply(message) => {
                 assert_eq!(message, "authentication required for `delete`");
             }
-            other => panic!("expected a reply error, got {:?}", crate::error::Error(other)),
+            other => panic!(
+                "expected a reply error, got {:?}",
+                crate::error::Error(other)
+            ),
         }
     }
 

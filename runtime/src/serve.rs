@@ -125,11 +125,13 @@ impl Serve {
                 },
                 Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             };
-            let service = app.clone().map_request(move |request: axum::http::Request<Incoming>| {
-                let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
+            let service = app
+                .clone()
+                .map_request(move |request: axum::http::Request<Incoming>| {
+                    let mut request = request.map(Body::new);
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
             let mut stopping = stopping.clone();
             connections.spawn(async move {
                 serve_connection(stream, peer, service, header_timeout, &mut stopping).await;
@@ -169,10 +171,8 @@ async fn serve_connection<S>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let connection = builder.serve_connection_with_upgrades(
-        TokioIo::new(stream),
-        TowerToHyperService::new(service),
-    );
+    let connection = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
     tokio::pin!(connection);
     loop {
         tokio::select! {

@@ -38,7 +38,10 @@ enum BoardIn {
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum BoardEvent {
-    Said { from: String, body: String },
+    Said {
+        from: String,
+        body: String,
+    },
     /// No handler: forwarded unchanged.
     Cleared,
 }
@@ -163,10 +166,7 @@ async fn each_type_runs_its_handler_with_the_variants_fields() {
         next_json(&mut ws).await,
         json!({"type": "you", "name": "alice"})
     );
-    assert_eq!(
-        stats(&mut ws).await,
-        json!({"type": "stats", "deleted": 0})
-    );
+    assert_eq!(stats(&mut ws).await, json!({"type": "stats", "deleted": 0}));
 }
 
 #[tokio::test]
@@ -187,10 +187,7 @@ async fn a_guarded_type_from_an_anonymous_client_gets_an_error_frame_and_does_no
         json!({"type": "error", "error": "authentication required for `chat_delete`"})
     );
     // The handler did not run, and the connection is still open.
-    assert_eq!(
-        stats(&mut ws).await,
-        json!({"type": "stats", "deleted": 0})
-    );
+    assert_eq!(stats(&mut ws).await, json!({"type": "stats", "deleted": 0}));
 }
 
 #[tokio::test]
@@ -203,10 +200,7 @@ async fn a_guarded_type_from_an_authenticated_client_runs() {
         next_json(&mut ws).await,
         json!({"type": "chat.deleted", "id": 7, "by": "alice"})
     );
-    assert_eq!(
-        stats(&mut ws).await,
-        json!({"type": "stats", "deleted": 1})
-    );
+    assert_eq!(stats(&mut ws).await, json!({"type": "stats", "deleted": 1}));
 }
 
 #[tokio::test]
@@ -238,10 +232,7 @@ async fn an_unknown_type_gets_an_error_frame_and_the_connection_stays_open() {
     send_json(&mut ws, &json!({"type": "chat.delete"})).await;
     assert_eq!(next_json(&mut ws).await["type"], "error");
 
-    assert_eq!(
-        stats(&mut ws).await,
-        json!({"type": "stats", "deleted": 0})
-    );
+    assert_eq!(stats(&mut ws).await, json!({"type": "stats", "deleted": 0}));
 }
 
 #[tokio::test]

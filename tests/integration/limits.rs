@@ -92,14 +92,24 @@ async fn a_request_head_sent_byte_by_byte_is_cut_off() {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(n)) => {
                 let head = String::from_utf8_lossy(&peek[..n]);
-                assert!(head.starts_with("HTTP/1.1 408"), "unexpected answer: {head}");
+                assert!(
+                    head.starts_with("HTTP/1.1 408"),
+                    "unexpected answer: {head}"
+                );
                 break;
             }
             Err(_) => {}
         }
     }
-    assert!(sent < request.len(), "the whole request got through at a byte per 100 ms");
-    assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
+    assert!(
+        sent < request.len(),
+        "the whole request got through at a byte per 100 ms"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut off after {:?}",
+        started.elapsed()
+    );
 }
 
 /// `serve(..).with_graceful_shutdown(hub, signal)`: open sockets get 1001,
@@ -113,10 +123,9 @@ async fn serve_drains_the_sockets_on_its_shutdown_signal() {
     let hub = state.hub.clone();
     let app = axum::Router::new().consumer::<Echo>().with_state(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = sockwarden::serve(listener, app)
-        .with_graceful_shutdown(hub.clone(), async move {
-            let _ = stopped.await;
-        });
+    let server = sockwarden::serve(listener, app).with_graceful_shutdown(hub.clone(), async move {
+        let _ = stopped.await;
+    });
     let serving = tokio::spawn(server.into_future());
     let mut ws = connect_with_token(addr, "/ws/echo", "tok-1").await;
     assert_eq!(sockwarden_tests::echo(&mut ws, 1, "before").await["seq"], 1);

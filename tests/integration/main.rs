@@ -17,6 +17,7 @@ mod limits;
 mod liveness;
 mod logging;
 mod messages;
+mod processes;
 mod scope;
 mod sessions;
 mod state;

@@ -111,7 +111,10 @@ mod tests {
         );
         assert_eq!(
             parsed(quote!(events = A, events = B)),
-            (Some("A".into()), vec!["duplicate `events`; give it once".into()])
+            (
+                Some("A".into()),
+                vec!["duplicate `events`; give it once".into()]
+            )
         );
     }
 }

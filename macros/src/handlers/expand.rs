@@ -45,6 +45,11 @@ fn receive(route: &Route) -> TokenStream {
             }
         }
     });
+    // Never taken, and ignored by the exhaustiveness check as it has a
+    // guard: from another syntax context than the handlers' arms, it keeps
+    // rustc from suggesting a match arm, which the user cannot write, when a
+    // variant has no handler.
+    let no_suggestion = quote_spanned!(Span::mixed_site()=> _ if false => ::core::unreachable!(),);
     quote! {
         async fn receive(
             &mut self,
@@ -53,6 +58,7 @@ fn receive(route: &Route) -> TokenStream {
         ) -> ::core::result::Result<(), ::sockwarden::__private::Error> {
             match #scrutinee {
                 #(#arms)*
+                #no_suggestion
             }
         }
     }

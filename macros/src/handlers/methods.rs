@@ -221,7 +221,10 @@ fn variant(attr: &Attribute, kind: Kind, errors: &mut Errors) -> Option<Ident> {
             }
         },
         Meta::NameValue(_) => {
-            errors.spanned(attr, format!("malformed `#[{}]`; write {usage}", name(kind)));
+            errors.spanned(
+                attr,
+                format!("malformed `#[{}]`; write {usage}", name(kind)),
+            );
             None
         }
     }

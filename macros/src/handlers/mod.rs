@@ -15,7 +15,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{ImplItemFn, Item, ItemImpl};
 
-const NOT_AN_IMPL: &str = "`#[handlers]` goes on the consumer's `impl Consumer for Chat { … }` block";
+const NOT_AN_IMPL: &str =
+    "`#[handlers]` goes on the consumer's `impl Consumer for Chat { … }` block";
 
 /// Expands `#[handlers(args)]` on `item`.
 ///

@@ -114,7 +114,12 @@ pub(crate) fn validate(
             );
             continue;
         }
-        handled.push(arm(&method.item, variant, fields, method.requires_auth.as_ref()));
+        handled.push(arm(
+            &method.item,
+            variant,
+            fields,
+            method.requires_auth.as_ref(),
+        ));
     }
 
     let message_handlers = block.methods.iter().filter(|m| m.kind == Kind::Message);
@@ -151,10 +156,10 @@ pub(crate) fn validate(
                     "`#[handlers]` found no handler for client messages and no `receive`; add \
                      an `async fn` per variant of {}, named after it (`chat_message` takes \
                      `ChatMessage`), or write `receive`",
-                    block
-                        .inbound
-                        .as_ref()
-                        .map_or_else(|| "`In`".to_owned(), |ty| format!("`{}`", signature::show(ty)))
+                    block.inbound.as_ref().map_or_else(
+                        || "`In`".to_owned(),
+                        |ty| format!("`{}`", signature::show(ty))
+                    )
                 ),
             );
         }
@@ -260,7 +265,11 @@ fn variant_of(method: &Method, errors: &mut Errors) -> Option<Ident> {
                     "no variant name can be made from `{}`; name the variant with \
                      `#[{}(Variant)]`",
                     ident.unraw(),
-                    if method.kind == Kind::Message { "on" } else { "event" }
+                    if method.kind == Kind::Message {
+                        "on"
+                    } else {
+                        "event"
+                    }
                 ),
             );
             None

@@ -148,7 +148,9 @@ pub(crate) fn fields(sig: &Signature, errors: &mut Errors) -> Option<Vec<Ident>>
         fail(
             errors,
             sig,
-            format!("a handler returns `Result<(), Error>`; add `-> Result<(), Error>` to `{name}`"),
+            format!(
+                "a handler returns `Result<(), Error>`; add `-> Result<(), Error>` to `{name}`"
+            ),
         );
     }
 
@@ -160,7 +162,8 @@ pub(crate) fn fields(sig: &Signature, errors: &mut Errors) -> Option<Vec<Ident>>
 fn parens(sig: &Signature) -> TokenStream {
     let inputs = &sig.inputs;
     let mut tokens = TokenStream::new();
-    sig.paren_token.surround(&mut tokens, |tokens| inputs.to_tokens(tokens));
+    sig.paren_token
+        .surround(&mut tokens, |tokens| inputs.to_tokens(tokens));
     let ident = &sig.ident;
     quote!(#ident #tokens)
 }

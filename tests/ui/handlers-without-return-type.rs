@@ -1,0 +1,28 @@
+// A handler returns `Result<(), Error>`: without it, the error is at the
+// signature; with another type, at that type.
+use sockwarden::prelude::*;
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatIn {
+    Say { body: String },
+    Leave,
+}
+
+#[consumer(path = "/ws/chat")]
+pub struct Chat;
+
+#[handlers]
+impl Consumer for Chat {
+    type In = ChatIn;
+
+    async fn say(&mut self, cx: &mut Cx<Self>, body: String) {
+        let _ = cx.send_text(body).await;
+    }
+
+    async fn leave(&mut self, _cx: &mut Cx<Self>) -> Result<u8, Error> {
+        Ok(1)
+    }
+}
+
+fn main() {}
