@@ -23,9 +23,13 @@ use crate::hub::Event;
 )]
 pub trait Identifies {}
 
+// Not listed in the error about `auth = "none"`: the fix is an argument of
+// `#[consumer]`, not a type.
+#[diagnostic::do_not_recommend]
 impl<U> Identifies for TokenAuth<U> {}
 
 #[cfg(feature = "jwt")]
+#[diagnostic::do_not_recommend]
 impl<U> Identifies for crate::auth::JwtAuth<U> {}
 
 /// The guard of a `#[requires_auth]` handler: `Ok` when the connection has

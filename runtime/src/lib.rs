@@ -55,7 +55,11 @@
 //!
 //! 1. The request must be a WebSocket upgrade (else 405, 426 or 400), on a
 //!    mounted path (else 404).
-//! 2. The auth scheme reads the credential. For `auth = "token"` it is
+//! 2. The page's `Origin` must pass the consumer's origin policy, before
+//!    any credential is read (403 / 1008); see [`OriginPolicy`]. Cookie
+//!    auth admits the same host only unless the consumer declares
+//!    otherwise.
+//! 3. The auth scheme reads the credential. For `auth = "token"` it is
 //!    taken from the first carrier present, in this order:
 //!    `Authorization: Token <t>` or `Bearer <t>`; `Sec-WebSocket-Protocol:
 //!    <marker>, <t>` (marker `bearer` unless `token_protocol` says otherwise;
@@ -63,16 +67,23 @@
 //!    A present but invalid credential is refused (401 / 4401): it never falls
 //!    back to another carrier or to anonymous. The lookup is bounded by
 //!    `auth_timeout` (503 / 1013 past it).
-//! 3. `#[requires_auth]` refuses anonymous clients (401 / 4401).
-//! 4. The consumer is built from the [`Scope`] and the router state: a field
+//!    `auth = "jwt"` reads the same carriers and checks the signature,
+//!    `exp`, `nbf`, audience and issuer ([`Jwt`]).
+//! 4. `#[requires_auth]` refuses anonymous clients (401 / 4401).
+//! 5. The connection is registered in the app's [`Hub`], where the caps on
+//!    connections per user and per peer address are counted (429 / 4429),
+//!    and a server shutting down refuses (503 / 1013).
+//! 6. The consumer is built from the [`Scope`] and the router state: a field
 //!    that cannot be read refuses with 400 / 4400; `#[state]` fields come from
 //!    the state through axum's `FromRef`, so a state that lacks one does not
 //!    compile.
-//! 5. [`Consumer::connect`] accepts or rejects, by value.
-//! 6. Refusals are delivered as `reject = "http"` (the default: a status,
+//! 7. [`Consumer::connect`] accepts or rejects, by value. Groups it joins,
+//!    and the consumer's declared `groups = [...]`, are joined only once it
+//!    accepts.
+//! 8. Refusals are delivered as `reject = "http"` (the default: a status,
 //!    a JSON body and `WWW-Authenticate`) or `reject = "close"` (a 101, one
 //!    JSON error frame, then the close code and reason), see [`RejectKind`].
-//! 7. The 101 selects the first subprotocol the client offered that the
+//! 9. The 101 selects the first subprotocol the client offered that the
 //!    consumer declares in `protocols = [...]`, else the token marker if the
 //!    client offered it; a client's token is never echoed.
 //!
@@ -97,10 +108,50 @@
 //! after that long without a data message. Liveness is measured between
 //! messages: no timer fires while `receive` runs.
 //!
+//! A client may send 200 messages a second (`messages_per_second`): the
+//! first message over is dropped with an error frame, and a client that
+//! goes on is closed with 1008.
+//!
+//! # Groups, users and revocation
+//!
+//! Every open connection is indexed in the app's [`Hub`] by user, session,
+//! token and group. A consumer joins groups ([`Cx::join`], or
+//! `groups = ["room:{room}"]`) and sends to them ([`Cx::group`]); an HTTP
+//! handler or a background task does the same through the hub it holds
+//! ([`Hub::group`], [`Hub::user`]). Each member's [`Consumer::event`]
+//! handles the event, by default forwarding it to its client; events wait
+//! while `receive` runs, up to `outbox` of them, then the consumer's
+//! [`Overflow`] policy applies (close 1013 by default), so a slow client
+//! never slows the sender or the other members.
+//!
+//! Revoking a credential reaches the sockets opened with it: [`Tokens::revoke`]
+//! closes them with 4401, [`Hub::user`]`(id).close(…)` logs a user out
+//! everywhere, a JWT's expiry closes its socket with 4408 unless the client
+//! sent a fresh token for the same user in-band (`{"type":"auth","token":…}`),
+//! and `revalidate = "30s"` re-reads a credential from its store
+//! periodically. With a channel layer ([`layer`]: Redis) all of it reaches
+//! the sockets of every process.
+//!
+//! The user of the connection whose handler runs is reachable from any
+//! function it calls with [`current_user`].
+//!
+//! # Serving and shutdown
+//!
+//! [`serve`] is `axum::serve` with a deadline for request heads and a
+//! shutdown that drains the sockets through the hub: new upgrades get 503,
+//! open sockets 1001, every `disconnect` runs, then serving returns.
+//!
 //! # Feature flags
 //!
-//! - `sqlite`: `store::SqliteTokenStore`, the embedded persistent store.
-//! - `postgres`: `store::PostgresTokenStore`.
+//! - `jwt` (default): `auth = "jwt"`, with the jsonwebtoken crate.
+//! - `sqlite`: `store::SqliteTokenStore`, the embedded persistent store, and
+//!   SQLite session stores.
+//! - `postgres`: `store::PostgresTokenStore` and PostgreSQL session stores.
+//! - `redis`: [`layer::RedisLayer`], the channel layer across processes,
+//!   and Redis session stores.
+//! - `axum-login`: sessions logged in with axum-login, its session auth
+//!   hash checked.
+//! - `testing`: [`testing`], a test client that drives the real stack.
 
 mod auth;
 mod close;

@@ -1,5 +1,5 @@
-// A handler returns `Result<(), Error>`: without it, the error is at the
-// signature; with another type, at that type.
+// A handler returns `Result<(), Error>`: without a return type, the error is
+// at the signature.
 use sockwarden::prelude::*;
 
 #[derive(serde::Deserialize)]
@@ -20,8 +20,8 @@ impl Consumer for Chat {
         let _ = cx.send_text(body).await;
     }
 
-    async fn leave(&mut self, _cx: &mut Cx<Self>) -> Result<u8, Error> {
-        Ok(1)
+    async fn leave(&mut self, _cx: &mut Cx<Self>) -> Result<(), Error> {
+        Ok(())
     }
 }
 

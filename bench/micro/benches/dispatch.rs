@@ -66,6 +66,8 @@ async fn refusals(router: &Router, iters: u64) -> Duration {
 
 fn dispatch(c: &mut Criterion) {
     let rt = runtime();
+    // `serve` spawns the server's side of each pipe on this runtime.
+    let _entered = rt.enter();
     let servers = [("sockwarden", sockwarden_router()), ("axum tuned", axum_router())];
 
     let mut group = c.benchmark_group("echo round trip");

@@ -101,7 +101,7 @@ pub(crate) fn fields(sig: &Signature, errors: &mut Errors) -> Option<Vec<Ident>>
                     "the second parameter of a handler is the connection; write \
                      `cx: &mut Cx<Self>` {} `{}`",
                     if meant_cx { "instead of" } else { "before" },
-                    show(other)
+                    written(other)
                 ),
             );
         }
@@ -137,7 +137,7 @@ pub(crate) fn fields(sig: &Signature, errors: &mut Errors) -> Option<Vec<Ident>>
                 other,
                 format!(
                     "a handler's parameters after `cx` take the variant's fields by name; \
-                     write the field's name, as `body: {}`, and destructure it in the body",
+                     name the field here, as in `field: {}`, and destructure it in the body",
                     show(&param.ty)
                 ),
             ),
@@ -202,6 +202,11 @@ fn is_cx(ty: &Type) -> bool {
     last.ident == "Cx"
         && args.args.len() == 1
         && matches!(args.args.first(), Some(GenericArgument::Type(_)))
+}
+
+/// A parameter as a user would write it, for messages: `body: String`.
+fn written(param: &syn::PatType) -> String {
+    format!("{}: {}", show(&param.pat), show(&param.ty))
 }
 
 /// Tokens as a user would write them, for messages.

@@ -1,7 +1,7 @@
 //! Channel layers: how the hubs of several processes reach each other's
 //! connections.
 //!
-//! A [`Hub`](crate::Hub) delivers to its own process's connections itself;
+//! A [`Hub`] delivers to its own process's connections itself;
 //! a channel layer carries the same message to every other hub attached to
 //! it, which delivers to its own. So a group send, a "log out everywhere"
 //! or a revoked token reaches every socket of the app, whichever process
