@@ -596,3 +596,54 @@ async fn a_user_cap_holds_under_a_burst_of_handshakes() {
     .await
     .expect("the slot is released when the connection ends");
 }
+
+/// A consumer whose event handler panics on one kind of event.
+#[consumer(path = "/ws/fragile", groups = ["fragile"])]
+struct Fragile;
+
+impl Consumer for Fragile {
+    type In = serde_json::Value;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: serde_json::Value) -> Result<(), Error> {
+        cx.send(&msg).await
+    }
+
+    async fn event(&mut self, cx: &mut Cx<Self>, event: sockwarden::Event) -> Result<(), Error> {
+        assert_ne!(event.kind(), Some("boom"), "a bug in the event handler");
+        cx.send_text(event.into_text()).await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_an_event_handler_closes_only_its_connection_with_1011() {
+    let hub = Hub::new();
+    let app = Router::new().consumer::<Fragile>().with_state(NoTokens(hub.clone()));
+    let addr = serve(app).await;
+    let mut first = connect(addr, "/ws/fragile", &[]).await.accepted().0;
+    let mut second = connect(addr, "/ws/fragile", &[]).await.accepted().0;
+    tokio::time::timeout(WAIT, async {
+        while hub.connections() != 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    hub.group("fragile").send(&json!({"type": "boom"})).await.unwrap();
+    assert_eq!(next_close(&mut first).await, (1011, "internal error".to_owned()));
+    assert_eq!(next_close(&mut second).await, (1011, "internal error".to_owned()));
+    // The server goes on: a new connection works.
+    let mut third = connect(addr, "/ws/fragile", &[]).await.accepted().0;
+    send_json(&mut third, &json!({"still": "up"})).await;
+    assert_eq!(next_json(&mut third).await, json!({"still": "up"}));
+}
+
+/// A state with a hub and nothing else.
+#[derive(Clone)]
+struct NoTokens(Hub);
+
+impl axum::extract::FromRef<NoTokens> for Hub {
+    fn from_ref(state: &NoTokens) -> Hub {
+        state.0.clone()
+    }
+}
