@@ -8,6 +8,11 @@
 //! Stores keep a SHA-256 digest of each token, never the token itself, and
 //! look tokens up by that digest: a leaked table or memory dump holds no
 //! usable credential, and no comparison of secret bytes happens in the open.
+//! A lookup compares digests, not tokens, so the time it takes tells an
+//! attacker nothing about the token: learning a prefix of a digest gives no
+//! prefix of any token (SHA-256 is preimage-resistant). That is the
+//! constant-time property that matters here, and it holds for every store,
+//! in memory or in a database index.
 
 mod blocking;
 mod memory;
