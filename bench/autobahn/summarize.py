@@ -201,14 +201,24 @@ def main(argv: list[str]) -> int:
         want = expected.get(case_id, ("(not expected)",) * 3)
         got = actual.get(case_id, ("(not run)",) * 3)
         if want != got:
-            differences.append(f"  {case_id}: expected {' '.join(want)}, got {' '.join(got)}")
+            differences.append((case_id, want, got))
     if differences:
         print(
             f"{len(differences)} case(s) differ from expected.tsv "
             "(behavior, behaviorClose, close code):",
             file=sys.stderr,
         )
-        print("\n".join(differences), file=sys.stderr)
+        for case_id, want, got in differences:
+            print(f"  {case_id}: expected {' '.join(want)}, got {' '.join(got)}", file=sys.stderr)
+        if any(want[2] != "-" and got[2] == "-" for _, want, got in differences):
+            print(
+                "A close code of '-' where one was expected: the client never got "
+                "the server's close frame. Seen under load when the server closes "
+                "the TCP connection right after a read error while the client's "
+                "next frames are still unread (the kernel then resets it); read the "
+                "case's report under reports/ before accepting it.",
+                file=sys.stderr,
+            )
         return 1
     print(f"all {len(actual)} cases as expected")
     return 0

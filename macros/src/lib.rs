@@ -400,7 +400,227 @@ pub fn requires_auth(args: TokenStream, item: TokenStream) -> TokenStream {
     requires_auth::expand(&args.into(), item.into()).into()
 }
 
-/// HANDLERS_DOCS
+/// Routes a consumer's client messages and group events by their `type` to
+/// handler methods, one per variant: Channels' `chat.message` →
+/// `chat_message` dispatch, typed.
+///
+/// It goes on the consumer's `impl Consumer for …` block. There you write
+/// `type In = YourEnum;`, the `Consumer` methods you need (`connect`,
+/// `disconnect`) as usual, and one `async fn` per variant of the enum
+/// instead of `receive`: the attribute writes `receive` as a `match` that
+/// calls the handler of the variant with the variant's fields. The wire
+/// `type` is the enum's serde tag, so a message `{"type": "chat.message",
+/// "body": "hi"}` reaches `chat_message(cx, body)` through
+/// `#[serde(tag = "type")]` on the enum and `#[serde(rename =
+/// "chat.message")]` on the variant `ChatMessage` (or `#[serde(tag = "type",
+/// rename_all = "snake_case")]` for `{"type": "chat_message"}`).
+///
+/// # Example
+///
+/// ```
+/// use sockwarden::prelude::*;
+/// # use sockwarden::__private::serde;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone)]
+/// pub struct AppUser {
+///     pub name: String,
+/// }
+///
+/// impl AuthUser for AppUser {
+///     type Id = String;
+///     fn id(&self) -> String {
+///         self.name.clone()
+///     }
+/// }
+///
+/// /// What clients send, told apart by `type`.
+/// #[derive(Deserialize)]
+/// # #[serde(crate = "sockwarden::__private::serde")]
+/// #[serde(tag = "type")]
+/// pub enum ChatIn {
+///     /// `{"type": "chat.message", "body": "hi"}`
+///     #[serde(rename = "chat.message")]
+///     ChatMessage { body: String },
+///     /// `{"type": "chat.delete", "id": 3}`
+///     #[serde(rename = "chat.delete")]
+///     ChatDelete { id: u64 },
+///     /// `{"type": "ping"}`
+///     #[serde(rename = "ping")]
+///     Ping,
+/// }
+///
+/// /// What the server sends to a room's group.
+/// #[derive(Serialize, Deserialize)]
+/// # #[serde(crate = "sockwarden::__private::serde")]
+/// #[serde(tag = "type", rename_all = "snake_case")]
+/// pub enum RoomEvent {
+///     Said { from: String, body: String },
+///     Closed { reason: String },
+/// }
+///
+/// // Anonymous users get in (`Option<AppUser>`); deleting needs a user.
+/// #[consumer(path = "/ws/chat/{room}", auth = "token")]
+/// pub struct Chat {
+///     #[path]
+///     room: String,
+///     #[user]
+///     user: Option<AppUser>,
+/// }
+///
+/// impl Chat {
+///     fn group(&self) -> String {
+///         format!("room:{}", self.room)
+///     }
+/// }
+///
+/// #[handlers(events = RoomEvent)]
+/// impl Consumer for Chat {
+///     type In = ChatIn;
+///
+///     async fn connect(&mut self, cx: &mut Cx<Self>) -> Connect {
+///         cx.join(&self.group());
+///         Connect::Accept
+///     }
+///
+///     /// `ChatIn::ChatMessage`, by the method's name.
+///     async fn chat_message(&mut self, cx: &mut Cx<Self>, body: String) -> Result<(), Error> {
+///         let from = self.user.as_ref().map_or("anonymous", |user| &user.name).to_owned();
+///         cx.group(self.group()).send(&RoomEvent::Said { from, body }).await?;
+///         Ok(())
+///     }
+///
+///     /// An anonymous client gets `{"type":"error","error":"authentication
+///     /// required for `chat_delete`"}`, and this does not run.
+///     #[requires_auth]
+///     async fn chat_delete(&mut self, cx: &mut Cx<Self>, id: u64) -> Result<(), Error> {
+///         cx.send_text(format!("deleted {id}")).await
+///     }
+///
+///     /// A variant chosen by name: `#[on(Ping)]`.
+///     #[on(Ping)]
+///     async fn pong(&mut self, cx: &mut Cx<Self>) -> Result<(), Error> {
+///         cx.send_text("pong").await
+///     }
+///
+///     /// `RoomEvent::Said`, from the room's group. `RoomEvent::Closed`, which
+///     /// has no handler, and events of other types go to the client unchanged.
+///     #[event]
+///     async fn said(&mut self, cx: &mut Cx<Self>, from: String, body: String) -> Result<(), Error> {
+///         cx.send_text(format!("{from}: {body}")).await
+///     }
+/// }
+/// ```
+///
+/// # Grammar
+///
+/// ```text
+/// handlers := '#[handlers]' | '#[handlers(events = ' TYPE ')]'   on 'impl Consumer for' TYPE '{' item* '}'
+/// item     := 'type In = ' TYPE ';'                  the enum of client messages
+///           | a method of `Consumer`                 connect, receive, event, disconnect: kept as written
+///           | handler
+///           | any other item of the trait impl       kept as written
+/// handler  := attribute* 'async fn' NAME '(&mut self,' PAT ': &mut Cx<Self>' (',' FIELD ':' TYPE)* ')'
+///             '-> Result<(), Error>' BLOCK
+/// attribute:= '#[on(' VARIANT ')]'                   the variant of `In` it takes; default: NAME in UpperCamelCase
+///           | '#[event]' | '#[event(' VARIANT ')]'   a variant of the `events` enum instead, a group event
+///           | '#[requires_auth]'                     only an authenticated client may send this variant
+///           | any other attribute                    kept on the method (`#[cfg]` on its arm too)
+/// ```
+///
+/// # Rules
+///
+/// - A method of the block that is not a method of `Consumer` is a handler.
+///   It is an `async fn` taking `&mut self`, then the connection `&mut
+///   Cx<Self>`, then any of the fields of its variant by name (`body:
+///   String`), in any order, and returning `Result<(), Error>`, as
+///   `receive` does. Fields it does not name are ignored; a unit variant has
+///   none. A helper method that handles no message goes in an `impl Chat`
+///   block of its own.
+/// - The variant is the method's name in UpperCamelCase (`chat_message` takes
+///   `ChatMessage`), or the one named by `#[on(…)]` / `#[event(…)]`, which a
+///   variant named like a `Consumer` method needs (`#[on(Connect)] async fn
+///   on_connect`). A variant has at most one handler.
+/// - Client messages: every variant of `In` has a handler, so a new variant
+///   without one does not compile. `In` is an enum with named or unit
+///   variants, deserialized from the message's JSON, with the `type` as its
+///   serde tag. A message whose `type` is not one of the enum's, or whose
+///   fields do not fit, never reaches a handler: the client gets
+///   `{"type":"error","error":"invalid message: …"}` and the connection stays
+///   open. Write `receive` yourself instead of message handlers for a
+///   consumer that takes raw frames or needs to look at every message.
+/// - `#[requires_auth]` on a message handler: when the connection has no
+///   user, the client gets `{"type":"error","error":"authentication required
+///   for `chat_delete`"}` (naming the handler), the handler does not run, and
+///   the connection stays open. It is for consumers that admit anonymous
+///   users (`#[user] user: Option<AppUser>`); with `auth = "none"` it does
+///   not compile. `#[requires_auth]` on the struct refuses anonymous
+///   connections altogether.
+/// - Group events, with `events = RoomEvent`: an event sent to the
+///   connection's groups, its user or its session that decodes as
+///   `RoomEvent` goes to the `#[event]` handler of its variant. Every other
+///   event, and a variant without a handler, is forwarded to the client
+///   unchanged, as `Consumer::event` does by default. Without `events` (or
+///   with an `event` method of your own), events are not routed.
+/// - Messages and events are handled one at a time, in order, as by
+///   `receive` and `event`; a handler's error means what `receive`'s does.
+///
+/// # Expansion
+///
+/// The block keeps its items, and gains `receive` (unless written) and
+/// `event` (when there are `#[event]` handlers); the handlers move to an
+/// `impl Chat { … }` block of their own, as written. For the example, in
+/// short:
+///
+/// ```text
+/// async fn receive(&mut self, cx: &mut Cx<Self>, msg: ChatIn) -> Result<(), Error> {
+///     match msg {
+///         ChatIn::ChatMessage { body, .. } => self.chat_message(cx, body).await,
+///         ChatIn::ChatDelete { id, .. } => {
+///             require_user(cx, "chat_delete")?; // the error frame when anonymous
+///             self.chat_delete(cx, id).await
+///         }
+///         ChatIn::Ping { .. } => self.pong(cx).await,
+///     }
+/// }
+///
+/// async fn event(&mut self, cx: &mut Cx<Self>, event: Event) -> Result<(), Error> {
+///     match event.decode::<RoomEvent>() {
+///         Ok(RoomEvent::Said { from, body, .. }) => self.said(cx, from, body).await,
+///         _ => cx.send_text(event.into_text()).await, // forwarded unchanged
+///     }
+/// }
+/// ```
+///
+/// # Errors
+///
+/// Compile errors, each at the token at fault, for:
+///
+/// - an item that is not a trait impl; a block with message handlers and no
+///   `type In`, or with neither handlers nor `receive`; an `In` or `events`
+///   type that is not a path to an enum; an unknown or repeated argument;
+/// - a handler that is not `async`, is generic or `unsafe`, does not take
+///   `&mut self`, then `&mut Cx<Self>`, takes a pattern rather than a
+///   field's name, or has no return type;
+/// - two handlers for one variant (at the second, naming the first); a
+///   malformed or repeated `#[on]` / `#[event]`; `#[on]` on a `Consumer`
+///   method; `#[event]` handlers without `events = …`, or `events = …`
+///   without `#[event]` handlers;
+/// - a `receive` beside message handlers, or an `event` beside `#[event]`
+///   handlers, which would leave them unused;
+/// - `#[requires_auth]` on an `#[event]` handler or on a `Consumer` method,
+///   or with arguments;
+/// - reported by the compiler at the handler: a variant the enum lacks (at
+///   the method's name, or at `#[on(…)]`), a parameter that names no field
+///   of the variant or has another type than the field, a return type other
+///   than `Result<(), Error>`;
+/// - reported by the compiler elsewhere: a variant of `In` without a handler
+///   (`non-exhaustive patterns: ChatIn::Leave not covered`, at `type In`),
+///   and `#[requires_auth]` on a handler of a consumer with `auth = "none"`
+///   (at the attribute).
+///
+/// `#[requires_auth]` on a method of a block without `#[handlers]` is an
+/// error that says to add it.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
     handlers::expand(args.into(), item.into()).into()

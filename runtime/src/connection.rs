@@ -33,13 +33,14 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use crate::auth::{AuthUser, Authenticate, Credential};
 use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
-use crate::current::Current;
 use crate::cx::{Cx, Socket};
 use crate::endpoint::Limits;
 use crate::error::{Error, ErrorKind};
 use crate::hub::{Delivery, Mailbox};
 use crate::message::{DecodeError, Frame, Inbound};
 use crate::reject::{Rejection, truncate_reason};
+use crate::router::upgraded;
+use hyper::upgrade::OnUpgrade;
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,7 +51,7 @@ const DEAD_PEER_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The liveness clocks of one connection: a few instants, on the task's
 /// own state, re-armed as one deadline per read.
 struct Liveness {
-    limits: Limits,
+    limits: &'static Limits,
     /// When the last frame of any kind was handled (or the connection opened).
     heard: Instant,
     /// When the last data message was handled (or the connection opened).
@@ -71,7 +72,7 @@ enum Timer {
 }
 
 impl Liveness {
-    fn new(limits: Limits) -> Liveness {
+    fn new(limits: &'static Limits) -> Liveness {
         let now = Instant::now();
         Liveness {
             limits,
@@ -247,18 +248,21 @@ pub(crate) struct Auth<A: Authenticate> {
     pub(crate) credential: Credential,
 }
 
-/// Serves an accepted connection until it ends.
-pub(crate) async fn run<C: Consumer>(consumer: C, cx: Cx<C>, socket: Socket, auth: Auth<C::Auth>) {
-    let current = Current::new(cx.id(), cx.user());
-    current.scope(serve(consumer, cx, socket, auth)).await;
-}
-
-async fn serve<C: Consumer>(
+/// Completes the upgrade, then serves the connection until it ends.
+///
+/// One `async fn` from the upgrade to `disconnect`, with the big values
+/// (the consumer, its `Cx`, the socket) moved in once: every async fn that
+/// takes them by value keeps its own copy of their space in the task, so a
+/// chain of such calls would multiply the memory of every idle connection.
+pub(crate) async fn run<C: Consumer>(
+    on_upgrade: OnUpgrade,
     mut consumer: C,
     mut cx: Cx<C>,
-    socket: Socket,
     mut auth: Auth<C::Auth>,
 ) {
+    let Some(socket) = upgraded(on_upgrade, &C::SPEC).await else {
+        return;
+    };
     let mailbox = cx.mailbox();
     let mut watch = Watch::new(
         &auth.credential,
@@ -269,8 +273,9 @@ async fn serve<C: Consumer>(
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     };
-    let mut live = Liveness::new(C::SPEC.limits);
+    let mut live = Liveness::new(&C::SPEC.limits);
     let mut rate = Rate::new(C::SPEC.limits.messages_per_second);
+    let mut read_failed = false;
     let why = loop {
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
@@ -288,7 +293,11 @@ async fn serve<C: Consumer>(
             Next::Continue => {}
             Next::Close(code, reason) => {
                 if let Some(socket) = cx.socket() {
-                    close(socket, code, &reason).await;
+                    if read_failed {
+                        close_after_error(socket, code, &reason).await;
+                    } else {
+                        close(socket, code, &reason).await;
+                    }
                 }
                 break Disconnect::Server {
                     code: code.get(),
@@ -300,12 +309,17 @@ async fn serve<C: Consumer>(
         let Some(socket) = cx.socket() else {
             break Disconnect::Lost;
         };
-        let deadline = live.deadline();
-        let credential_deadline = watch.deadline();
+        // One timer per read, for whichever clock runs out first.
+        let deadline = match (live.deadline(), watch.deadline()) {
+            (Some((at, _)), Some((check_at, check))) if check_at < at => {
+                Some((check_at, Wake::Check(check)))
+            }
+            (Some((at, timer)), _) => Some((at, Wake::Timer(timer))),
+            (None, check) => check.map(|(at, check)| (at, Wake::Check(check))),
+        };
         let wake = tokio::select! {
             read = socket.next() => Wake::Read(read),
-            timer = expiry(deadline) => Wake::Timer(timer),
-            check = expiry(credential_deadline) => Wake::Check(check),
+            wake = expiry(deadline) => wake,
             () = mailbox.ready() => Wake::Mail,
         };
         let read = match wake {
@@ -361,7 +375,10 @@ async fn serve<C: Consumer>(
                 });
                 Next::Ended(Disconnect::Client { code, reason })
             }
-            Some(Err(error)) => on_read_error(error),
+            Some(Err(error)) => {
+                read_failed = true;
+                on_read_error(error)
+            }
         };
         // Measured after the message is handled: a long `receive` is not
         // the client's silence.
@@ -374,10 +391,9 @@ async fn serve<C: Consumer>(
     // A panic here has nothing left to close; it is logged, and the task
     // ends normally instead of unwinding into the runtime.
     let id = cx.id();
-    if let Err(panic) = AssertUnwindSafe(consumer.disconnect(&mut cx, why))
-        .catch_unwind()
-        .await
-    {
+    let current = cx.current();
+    let disconnected = AssertUnwindSafe(consumer.disconnect(&mut cx, why)).catch_unwind();
+    if let Err(panic) = current.scope(disconnected).await {
         log_panic::<C>(id, "disconnect", panic.as_ref());
     }
     // Dropping `cx` here leaves the hub: groups, indexes and caps.
@@ -472,7 +488,7 @@ struct RefreshedFrame {
 }
 
 /// Resolves at a deadline, if one is armed.
-async fn expiry<T: Copy>(deadline: Option<(Instant, T)>) -> T {
+async fn expiry<T>(deadline: Option<(Instant, T)>) -> T {
     match deadline {
         Some((at, timer)) => {
             tokio::time::sleep_until(at).await;
@@ -490,8 +506,9 @@ async fn deliver<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, mailbox: &Mailbo
             None => return Next::Continue,
             Some(Delivery::Close(code, reason)) => return Next::Close(code, reason),
             Some(Delivery::Event(event)) => {
-                let handled = AssertUnwindSafe(consumer.event(cx, event))
-                    .catch_unwind()
+                let current = cx.current();
+                let handled = current
+                    .scope(AssertUnwindSafe(consumer.event(cx, event)).catch_unwind())
                     .await;
                 let next = match handled {
                     Ok(result) => outcome::<C>(cx, result).await,
@@ -578,8 +595,9 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
     // unexpected condition") and `disconnect` still runs. `AssertUnwindSafe`
     // is sound because the consumer is never handed another message after
     // a panic: the loop closes, runs `disconnect`, and drops it.
-    let received = AssertUnwindSafe(consumer.receive(cx, msg))
-        .catch_unwind()
+    let current = cx.current();
+    let received = current
+        .scope(AssertUnwindSafe(consumer.receive(cx, msg)).catch_unwind())
         .await;
     match received {
         Ok(result) => outcome(cx, result).await,
@@ -688,6 +706,47 @@ async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
     }
 }
 
+/// Closes after the client broke the protocol (1002, 1007, 1009).
+///
+/// tungstenite reads nothing more after an error, so the close handshake
+/// cannot complete through it; dropping the socket with the client's bytes
+/// still unread would make the kernel answer with a TCP reset, which can
+/// destroy the close frame in flight. So: the close frame, then our end of
+/// the stream (FIN), then the client's remaining bytes read and discarded
+/// until it closes too, bounded in time and size.
+async fn close_after_error(socket: &mut Socket, code: CloseCode, reason: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let frame = CloseFrame {
+        code: code.get().into(),
+        reason: truncate_reason(reason).into(),
+    };
+    let write = socket.send(Message::Close(Some(frame)));
+    if !matches!(
+        tokio::time::timeout(DEAD_PEER_WRITE_TIMEOUT, write).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    let io = socket.get_mut();
+    let _ = tokio::time::timeout(DEAD_PEER_WRITE_TIMEOUT, io.shutdown()).await;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        let mut discard = [0u8; 4096];
+        let mut left = DRAIN_LIMIT;
+        while left > 0 {
+            match io.read(&mut discard).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => left = left.saturating_sub(read),
+            }
+        }
+    })
+    .await;
+}
+
+/// How many bytes a client that broke the protocol may still send while
+/// its connection closes.
+const DRAIN_LIMIT: usize = 16 << 20;
+
 /// Reads until the close handshake completes or the client goes, bounded
 /// in time: a client that never answers cannot hold the task.
 async fn drain(socket: &mut Socket) {
@@ -707,5 +766,66 @@ pub(crate) async fn reject(mut socket: Socket, rejection: &Rejection) {
     {
         let code = CloseCode::new(rejection.kind().close_code()).unwrap_or(CloseCode::POLICY);
         close(&mut socket, code, rejection.close_reason()).await;
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    fn output_size<F, A, B, C, D, R>(_: &F) -> usize
+    where
+        F: FnOnce(A, B, C, D) -> R,
+    {
+        std::mem::size_of::<R>()
+    }
+
+    struct X;
+
+    #[derive(Clone)]
+    struct U;
+
+    impl AuthUser for U {
+        type Id = u8;
+        fn id(&self) -> u8 {
+            0
+        }
+    }
+
+    impl crate::Endpoint for X {
+        type User = U;
+        type Auth = crate::TokenAuth<U>;
+        const SPEC: crate::Spec = crate::Spec::new("X", "/x");
+    }
+
+    impl Consumer for X {
+        type In = crate::Frame;
+        async fn receive(&mut self, _: &mut Cx<Self>, _: crate::Frame) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn output_size3<F, A, B, C, R>(_: &F) -> usize
+    where
+        F: FnOnce(A, B, C) -> R,
+    {
+        std::mem::size_of::<R>()
+    }
+
+    #[test]
+    fn connection_future_size() {
+        eprintln!("run future: {} bytes", output_size(&run::<X>));
+        eprintln!(
+            "socket {} cx {} scope {} auth {} live {} sleep {} dispatch {} deliver {} close {}",
+            std::mem::size_of::<Socket>(),
+            std::mem::size_of::<Cx<X>>(),
+            std::mem::size_of::<crate::Scope<U>>(),
+            std::mem::size_of::<Auth<crate::TokenAuth<U>>>(),
+            std::mem::size_of::<Liveness>(),
+            std::mem::size_of::<tokio::time::Sleep>(),
+            output_size3(&dispatch::<X>),
+            output_size3(&deliver::<X>),
+            output_size3(&close),
+        );
     }
 }

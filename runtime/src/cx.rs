@@ -14,6 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::close::CloseCode;
+use crate::current::Current;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::hub::{Hub, Mailbox, Recipients, Registration};
@@ -73,6 +74,8 @@ pub struct Cx<C: Endpoint> {
     registration: Registration,
     /// Groups joined during `connect`, joined for real once it accepts.
     joining: Option<Vec<String>>,
+    /// What `current_user` answers inside this connection's handlers.
+    current: Current,
 }
 
 /// Where sent messages go: held until the upgrade completes, then the socket.
@@ -90,11 +93,13 @@ impl<C: Endpoint> Cx<C> {
         scope: Scope<C::User>,
         registration: Registration,
     ) -> Cx<C> {
+        let current = Current::new(id, scope.user());
         Cx {
             id,
             scope,
             outbox: Outbox::Pending(Vec::new()),
             close: None,
+            current,
             registration,
             joining: Some(Vec::new()),
         }
@@ -159,6 +164,11 @@ impl<C: Endpoint> Cx<C> {
         for group in self.joining.take().unwrap_or_default() {
             self.registration.join(&group);
         }
+    }
+
+    /// The task-local context for a call into the consumer.
+    pub(crate) fn current(&self) -> Current {
+        self.current.clone()
     }
 
     pub(crate) fn mailbox(&self) -> Arc<Mailbox> {

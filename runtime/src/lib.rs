@@ -187,9 +187,10 @@ pub struct ReadmeDoctests;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use auth::session;
 pub use auth::{
     Anonymous, AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, NoAuth, NoState,
-    TokenAuth,
+    SessionAuth, Sessions, TokenAuth,
 };
 #[cfg(feature = "jwt")]
 pub use auth::{Jwt, JwtAuth};

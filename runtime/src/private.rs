@@ -2,7 +2,7 @@
 
 #[cfg(feature = "jwt")]
 pub use crate::auth::JwtAuth;
-pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, TokenAuth};
+pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, SessionAuth, TokenAuth};
 pub use crate::consumer::Consumer;
 pub use crate::cx::Cx;
 pub use crate::dispatch::{Identifies, decode_event, forward_event, require_user};
@@ -10,6 +10,8 @@ pub use crate::endpoint::{Endpoint, FromHandshake, Spec};
 pub use crate::error::Error;
 pub use crate::hub::Event;
 pub use crate::origin::{MissingOrigin, OriginPolicy};
+/// For the doc tests of `sockwarden-macros`, which have no `serde` of their own.
+pub use serde;
 
 /// Fails the build, at the entry, when an `origins = [...]` entry is not
 /// an origin; the message says what to write.

@@ -20,7 +20,6 @@ use crate::auth::{
 };
 use crate::connection;
 use crate::consumer::{Connect, Consumer};
-use crate::current::Current;
 use crate::cx::{ConnectionId, Cx};
 use crate::endpoint::{Endpoint, FromHandshake, RejectMode, Spec};
 use crate::handshake;
@@ -245,7 +244,7 @@ where
     // consumer and its `Cx` are dropped unused when `connect` panics;
     // `disconnect` does not run, as for any refused connection. (With
     // `panic = "abort"` the process exits instead.)
-    let current = Current::new(id, cx.user());
+    let current = cx.current();
     match current
         .scope(AssertUnwindSafe(consumer.connect(&mut cx)).catch_unwind())
         .await
@@ -276,11 +275,7 @@ where
         "websocket accepted"
     );
     cx.scope_mut().release_handshake();
-    tokio::spawn(async move {
-        if let Some(socket) = upgraded(on_upgrade, spec).await {
-            connection::run(consumer, cx, socket, auth).await;
-        }
-    });
+    tokio::spawn(connection::run(on_upgrade, consumer, cx, auth));
     handshake::switching_protocols(accept, protocol)
 }
 
@@ -347,7 +342,7 @@ fn refuse(
 /// Completes the upgrade: the socket, with this consumer's limits and a small
 /// read buffer (tungstenite's 128 KiB default would be most of an idle
 /// connection's memory).
-async fn upgraded(on_upgrade: OnUpgrade, spec: &Spec) -> Option<crate::cx::Socket> {
+pub(crate) async fn upgraded(on_upgrade: OnUpgrade, spec: &Spec) -> Option<crate::cx::Socket> {
     let io = match on_upgrade.await {
         Ok(upgraded) => TokioIo::new(upgraded),
         Err(error) => {

@@ -39,8 +39,9 @@ use crate::reject::Rejection;
 pub struct Scope<U> {
     path: Box<str>,
     params: Vec<(Box<str>, Box<str>)>,
-    query: Option<Box<str>>,
-    headers: HeaderMap,
+    /// The query and headers, boxed: they are dropped at accept, and an
+    /// open connection should not carry their space inline.
+    request: Option<Box<RequestParts>>,
     origin: Option<Box<str>>,
     subprotocols: Vec<Box<str>>,
     selected_protocol: Option<&'static str>,
@@ -61,8 +62,7 @@ impl<U: Clone> Scope<U> {
         Scope {
             path: path.into(),
             params: Vec::new(),
-            query: None,
-            headers: HeaderMap::new(),
+            request: Some(Box::default()),
             origin: None,
             subprotocols: Vec::new(),
             selected_protocol: None,
@@ -96,7 +96,7 @@ impl<U: Clone> Scope<U> {
         if name == crate::auth::QUERY_TOKEN {
             return None;
         }
-        let query = self.query.as_deref()?;
+        let query = self.request.as_ref()?.query.as_deref()?;
         form_urlencoded::parse(query.as_bytes())
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
@@ -104,17 +104,22 @@ impl<U: Clone> Scope<U> {
 
     /// A request header as text; `None` when absent or not visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
+        self.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
     }
 
     /// The request headers (empty once the connection is accepted).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        static NONE: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+        self.request
+            .as_ref()
+            .map_or(&NONE, |request| &request.headers)
     }
 
     /// A cookie's value by name.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.headers
+        self.headers()
             .get_all(COOKIE)
             .iter()
             // Pair by pair: a cookie that is not visible ASCII (other apps
@@ -209,8 +214,7 @@ impl<U: Clone> Scope<U> {
 
     /// Drops what an accepted connection no longer needs (see the type docs).
     pub(crate) fn release_handshake(&mut self) {
-        self.headers = HeaderMap::new();
-        self.query = None;
+        self.request = None;
     }
 }
 
@@ -221,6 +225,13 @@ impl ParamError {
             ParamError::Invalid => Rejection::bad_request(format!("invalid {what} `{name}`")),
         }
     }
+}
+
+/// What the handshake's request brought that an open connection drops.
+#[derive(Debug, Default)]
+struct RequestParts {
+    query: Option<Box<str>>,
+    headers: HeaderMap,
 }
 
 /// Builds a [`Scope`] by hand: the runtime builds them from handshakes, tests
@@ -239,7 +250,7 @@ impl<U: Clone> ScopeBuilder<U> {
 
     /// Sets the raw query string (without `?`).
     pub fn query(mut self, query: &str) -> Self {
-        self.scope.query = Some(query.into());
+        self.scope.request.get_or_insert_default().query = Some(query.into());
         self
     }
 
@@ -249,7 +260,11 @@ impl<U: Clone> ScopeBuilder<U> {
             axum::http::HeaderName::try_from(name),
             axum::http::HeaderValue::try_from(value),
         ) {
-            self.scope.headers.append(name, value);
+            self.scope
+                .request
+                .get_or_insert_default()
+                .headers
+                .append(name, value);
         }
         self
     }
@@ -300,8 +315,10 @@ impl<U> Scope<U> {
         Scope {
             path: facts.path,
             params: facts.params,
-            query: facts.query,
-            headers: facts.headers,
+            request: Some(Box::new(RequestParts {
+                query: facts.query,
+                headers: facts.headers,
+            })),
             origin,
             subprotocols: facts.subprotocols,
             selected_protocol: facts.selected_protocol,

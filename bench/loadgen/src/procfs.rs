@@ -61,7 +61,8 @@ impl Server {
 /// measured: other engineers' compiles, interrupts.
 pub fn core_busy_ticks(core: u32) -> io::Result<u64> {
     let stat = fs::read_to_string("/proc/stat")?;
-    parse_core_busy(&stat, core).ok_or_else(|| io::Error::other(format!("no cpu{core} in /proc/stat")))
+    parse_core_busy(&stat, core)
+        .ok_or_else(|| io::Error::other(format!("no cpu{core} in /proc/stat")))
 }
 
 fn parse_core_busy(stat: &str, core: u32) -> Option<u64> {
@@ -77,7 +78,10 @@ fn parse_core_busy(stat: &str, core: u32) -> Option<u64> {
         .ok()?;
     // user nice system idle iowait irq softirq steal (guest times are
     // already in user and nice).
-    let busy = [0, 1, 2, 5, 6, 7].iter().filter_map(|i| ticks.get(*i)).sum();
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|i| ticks.get(*i))
+        .sum();
     Some(busy)
 }
 
@@ -120,7 +124,8 @@ mod tests {
 
     #[test]
     fn core_busy_leaves_out_idle_and_iowait() {
-        let stat = "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 10 1 5 1000 7 2 3 4 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\n";
+        let stat =
+            "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 10 1 5 1000 7 2 3 4 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\n";
         assert_eq!(parse_core_busy(stat, 0), Some(25));
         assert_eq!(parse_core_busy(stat, 1), Some(6));
         assert_eq!(parse_core_busy(stat, 2), None);

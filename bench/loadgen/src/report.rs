@@ -42,11 +42,23 @@ const DJANGO: [&str; 2] = ["django-daphne", "django-uvicorn"];
 /// The servers in the order tables list them, with their names there and
 /// in the chart.
 const KNOWN: [(&str, &str, &str); 5] = [
-    (SOCKWARDEN, "sockwarden (`examples/bench_server`)", "sockwarden"),
+    (
+        SOCKWARDEN,
+        "sockwarden (`examples/bench_server`)",
+        "sockwarden",
+    ),
     (TUNED, "axum, tuned (4 KiB read buffer)", "axum, tuned"),
     (DEFAULTS, "axum, defaults", "axum, defaults"),
-    ("django-daphne", "Django Channels on daphne", "Django on daphne"),
-    ("django-uvicorn", "Django Channels on uvicorn", "Django on uvicorn"),
+    (
+        "django-daphne",
+        "Django Channels on daphne",
+        "Django on daphne",
+    ),
+    (
+        "django-uvicorn",
+        "Django Channels on uvicorn",
+        "Django on uvicorn",
+    ),
 ];
 
 /// The CPU-per-operation targets against tuned axum: scenario, what it is,
@@ -125,8 +137,14 @@ pub fn write(args: &ReportArgs) -> Result<(), String> {
     let targets = targets(&data);
 
     let mut fills: BTreeMap<&str, String> = BTreeMap::new();
-    fills.insert("machine", read_or(&args.results.join("machine.md"), "(not recorded)"));
-    fills.insert("commands", read_or(&args.results.join("commands.md"), "(not recorded)"));
+    fills.insert(
+        "machine",
+        read_or(&args.results.join("machine.md"), "(not recorded)"),
+    );
+    fills.insert(
+        "commands",
+        read_or(&args.results.join("commands.md"), "(not recorded)"),
+    );
     fills.insert("rounds", data.rounds_text());
     fills.insert("checks", checks_table(&data));
     fills.insert("scenarios", scenario_tables(&data));
@@ -227,7 +245,10 @@ impl Data {
             .flat_map(|run| {
                 run.scenarios.iter().filter_map(move |s| {
                     let other = s.foreign_percent(run.ticks_per_second)?;
-                    Some((other, format!("{} of {}, round {}", s.name, run.server, run.round)))
+                    Some((
+                        other,
+                        format!("{} of {}, round {}", s.name, run.server, run.round),
+                    ))
                 })
             })
             .collect();
@@ -273,7 +294,9 @@ impl Data {
 
     /// Median over rounds of `server`'s CPU per operation ÷ `baseline`'s.
     fn cpu_ratio(&self, server: &str, baseline: &str, scenario: &str) -> Option<f64> {
-        self.median(|round| Some(self.cpu(server, round, scenario)? / self.cpu(baseline, round, scenario)?))
+        self.median(|round| {
+            Some(self.cpu(server, round, scenario)? / self.cpu(baseline, round, scenario)?)
+        })
     }
 
     /// Median over rounds of the faster Django server's CPU per operation
@@ -302,7 +325,9 @@ impl Data {
 
     /// Errors over all rounds of one server's scenario.
     fn errors(&self, server: &str, scenario: &str) -> u64 {
-        self.scenario_runs(server, scenario).map(|(_, s)| s.errors).sum()
+        self.scenario_runs(server, scenario)
+            .map(|(_, s)| s.errors)
+            .sum()
     }
 }
 
@@ -450,22 +475,31 @@ fn scenario_tables(data: &Data) -> String {
                 continue;
             }
             let measured: Vec<_> = runs.iter().filter(|(_, s)| s.measured()).collect();
-            let status = if let Some((_, s)) = runs.iter().find(|(_, s)| s.status == Status::NotSupported) {
-                format!("not supported ({})", s.note.as_deref().unwrap_or(""))
-            } else if measured.is_empty() {
-                let note = runs.iter().find_map(|(_, s)| s.note.clone()).unwrap_or_default();
-                format!("**failed**: {note}")
-            } else {
-                let errors = data.errors(server, name);
-                if errors == 0 {
-                    "all replies ok".to_owned()
+            let status =
+                if let Some((_, s)) = runs.iter().find(|(_, s)| s.status == Status::NotSupported) {
+                    format!("not supported ({})", s.note.as_deref().unwrap_or(""))
+                } else if measured.is_empty() {
+                    let note = runs
+                        .iter()
+                        .find_map(|(_, s)| s.note.clone())
+                        .unwrap_or_default();
+                    format!("**failed**: {note}")
                 } else {
-                    format!("**{errors} error{}**", if errors == 1 { "" } else { "s" })
-                }
-            };
+                    let errors = data.errors(server, name);
+                    if errors == 0 {
+                        "all replies ok".to_owned()
+                    } else {
+                        format!("**{errors} error{}**", if errors == 1 { "" } else { "s" })
+                    }
+                };
             for (run, s) in &runs {
                 for sample in &s.error_samples {
-                    let _ = writeln!(samples, "- {} (round {}): {sample}", label(server), run.round);
+                    let _ = writeln!(
+                        samples,
+                        "- {} (round {}): {sample}",
+                        label(server),
+                        run.round
+                    );
                 }
             }
             let m = |f: &dyn Fn(&ServerRun, &crate::results::Scenario) -> Option<f64>| {
@@ -586,7 +620,10 @@ fn not_measured_reason(data: &Data, server: &str, scenario: &str) -> String {
     data.scenario_runs(server, scenario)
         .find_map(|(_, s)| match s.status {
             Status::NotSupported => Some(format!("not supported by {server} yet")),
-            Status::Failed => Some(format!("failed on {server}: {}", s.note.clone().unwrap_or_default())),
+            Status::Failed => Some(format!(
+                "failed on {server}: {}",
+                s.note.clone().unwrap_or_default()
+            )),
             _ => None,
         })
         .unwrap_or_else(|| "not measured".to_owned())
@@ -617,7 +654,9 @@ fn targets(data: &Data) -> Vec<Target> {
     targets.push(Target {
         what: format!("resident memory per idle authenticated connection ≤ {IDLE_KIB} KiB"),
         measured: match (kib, defaults) {
-            (Some(kib), Some(defaults)) => format!("{kib:.2} KiB (axum defaults: {defaults:.1} KiB)"),
+            (Some(kib), Some(defaults)) => {
+                format!("{kib:.2} KiB (axum defaults: {defaults:.1} KiB)")
+            }
             (Some(kib), None) => format!("{kib:.2} KiB"),
             (None, _) => not_measured_reason(data, SOCKWARDEN, "idle"),
         },
@@ -646,7 +685,10 @@ fn targets(data: &Data) -> Vec<Target> {
     // PROTOCOL.md: refusing an anonymous client must be cheaper than serving
     // a known one.
     let refusal = data.median(|round| {
-        Some(data.cpu(SOCKWARDEN, round, "reject-none")? / data.cpu(SOCKWARDEN, round, "handshake")?)
+        Some(
+            data.cpu(SOCKWARDEN, round, "reject-none")?
+                / data.cpu(SOCKWARDEN, round, "handshake")?,
+        )
     });
     targets.push(Target {
         what: "sockwarden: refusing a client without a token costs less CPU than serving an authenticated handshake".to_owned(),
@@ -676,7 +718,10 @@ fn targets_table(targets: &[Target]) -> String {
 
 fn autobahn(path: Option<&Path>) -> String {
     match path.and_then(|path| fs::read_to_string(path).ok()) {
-        Some(results) => format!("## Protocol conformance (Autobahn)\n\n{}\n", results.trim_end()),
+        Some(results) => format!(
+            "## Protocol conformance (Autobahn)\n\n{}\n",
+            results.trim_end()
+        ),
         None => String::new(),
     }
 }
@@ -711,7 +756,9 @@ fn chart(data: &Data, targets: &[Target]) -> Vec<Panel> {
                 },
                 Bar {
                     series: "axum defaults",
-                    value: data.cpu_ratio(DEFAULTS, TUNED, scenario).unwrap_or(f64::NAN),
+                    value: data
+                        .cpu_ratio(DEFAULTS, TUNED, scenario)
+                        .unwrap_or(f64::NAN),
                     color: GREY,
                 },
             ],
@@ -723,7 +770,9 @@ fn chart(data: &Data, targets: &[Target]) -> Vec<Panel> {
         .filter(|(name, ..)| !name.starts_with("fanout") || data.django_factor(name).is_some())
         .map(|(name, ..)| {
             let factor = |server: &str| {
-                data.median(|round| Some(data.cpu(server, round, name)? / data.cpu(SOCKWARDEN, round, name)?))
+                data.median(|round| {
+                    Some(data.cpu(server, round, name)? / data.cpu(SOCKWARDEN, round, name)?)
+                })
             };
             Group {
                 name: short_name(name).to_owned(),

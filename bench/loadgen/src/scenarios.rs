@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use crate::client::{
-    Credential, Opened, Ws, close, expect_refused, next_text, open, open_accepted,
-    send_text, within,
+    Credential, Opened, Ws, close, expect_refused, next_text, open, open_accepted, send_text,
+    within,
 };
 use crate::procfs::{Server, core_busy_ticks};
 use crate::proto::{self, USERS, token, unknown_token, user};
@@ -132,7 +132,11 @@ async fn measure(
     let cpu_error = |error: std::io::Error| format!("reading the server's CPU time: {error}");
     // No await between each read and the phase switch: on this
     // single-threaded runtime no operation completes in between.
-    let core = || settings.server_core.and_then(|core| core_busy_ticks(core).ok());
+    let core = || {
+        settings
+            .server_core
+            .and_then(|core| core_busy_ticks(core).ok())
+    };
     let core_before = core();
     let cpu_before = settings.server.cpu_ticks().map_err(cpu_error)?;
     let started = Instant::now();
@@ -153,7 +157,9 @@ async fn measure(
     let window = Window {
         seconds,
         cpu_ticks: cpu_after - cpu_before,
-        core_ticks: core_before.zip(core_after).map(|(before, after)| after - before),
+        core_ticks: core_before
+            .zip(core_after)
+            .map(|(before, after)| after - before),
     };
     Ok((window, tally))
 }
@@ -238,8 +244,8 @@ async fn handshake(settings: &Settings) -> Scenario {
                     let n = users.next();
                     let started = Instant::now();
                     let outcome = within(async {
-                        let mut ws = open_accepted(port, "/ws/echo", Credential::Header(&token(n)))
-                            .await?;
+                        let mut ws =
+                            open_accepted(port, "/ws/echo", Credential::Header(&token(n))).await?;
                         send_text(&mut ws, proto::echo(seq, BODY)).await?;
                         proto::check_echo(&next_text(&mut ws).await?, seq, BODY, &user(n))?;
                         let latency = started.elapsed();
@@ -255,7 +261,15 @@ async fn handshake(settings: &Settings) -> Scenario {
         })
         .collect();
     let concurrency = settings.handshake_workers;
-    measured(NAME, settings, concurrency, &phase, workers, Errors::default()).await
+    measured(
+        NAME,
+        settings,
+        concurrency,
+        &phase,
+        workers,
+        Errors::default(),
+    )
+    .await
 }
 
 /// Counts one operation's outcome. After a failure the worker pauses a
@@ -306,7 +320,15 @@ async fn reject(settings: &Settings, name: &'static str, unknown: bool) -> Scena
         })
         .collect();
     let concurrency = settings.handshake_workers;
-    measured(name, settings, concurrency, &phase, workers, Errors::default()).await
+    measured(
+        name,
+        settings,
+        concurrency,
+        &phase,
+        workers,
+        Errors::default(),
+    )
+    .await
 }
 
 /// `echo`: open connections, each with one message in flight; latency is
@@ -435,7 +457,10 @@ async fn idle(settings: &Settings) -> Scenario {
     };
     let (cpu_before, started) = (server.cpu_ticks().unwrap_or(0), Instant::now());
     let (sockets, failed) = open_many(port, settings.idle_connections).await;
-    let (seconds, cpu_after) = (started.elapsed().as_secs_f64(), server.cpu_ticks().unwrap_or(0));
+    let (seconds, cpu_after) = (
+        started.elapsed().as_secs_f64(),
+        server.cpu_ticks().unwrap_or(0),
+    );
     errors.merge(failed);
     let after = match read("after").await {
         Ok(kib) => kib,
@@ -520,7 +545,15 @@ async fn fanout(settings: &Settings) -> Scenario {
         .map(|(ws, me, roster)| tokio::spawn(member(ws, me, roster, phase.clone())))
         .collect();
     let concurrency = settings.rooms * settings.members;
-    measured(NAME, settings, concurrency, &phase, workers, Errors::default()).await
+    measured(
+        NAME,
+        settings,
+        concurrency,
+        &phase,
+        workers,
+        Errors::default(),
+    )
+    .await
 }
 
 async fn member(mut ws: Ws, me: usize, roster: Arc<Roster>, phase: Phase) -> Tally {
@@ -555,7 +588,10 @@ async fn member(mut ws: Ws, me: usize, roster: Arc<Roster>, phase: Phase) -> Tal
                 continue;
             };
             if said.body != bodies[from] {
-                let detail = format!("{} said {:?}, delivered as {:?}", said.from, bodies[from], said.body);
+                let detail = format!(
+                    "{} said {:?}, delivered as {:?}",
+                    said.from, bodies[from], said.body
+                );
                 tally.errors.record(Failure::new("reply", detail));
             }
             if let Some(previous) = last_seq[from]
@@ -583,7 +619,10 @@ async fn member(mut ws: Ws, me: usize, roster: Arc<Roster>, phase: Phase) -> Tal
     }
     let unheard = last_seq.iter().filter(|seen| seen.is_none()).count();
     if unheard > 0 {
-        let detail = format!("{} never heard {unheard} of its room's members", roster.names[me]);
+        let detail = format!(
+            "{} never heard {unheard} of its room's members",
+            roster.names[me]
+        );
         tally.errors.record(Failure::new("missed", detail));
     }
     if let Err(failure) = within(close(&mut ws)).await {
@@ -601,15 +640,27 @@ pub async fn checks(port: u16) -> Vec<Check> {
     let query = token(9);
     let unknown = unknown_token(1);
     vec![
-        check("header carrier", carrier(port, Credential::Header(&header), 7, false)).await,
+        check(
+            "header carrier",
+            carrier(port, Credential::Header(&header), 7, false),
+        )
+        .await,
         check(
             "subprotocol carrier",
             carrier(port, Credential::Subprotocol(&subprotocol), 8, true),
         )
         .await,
-        check("query carrier", carrier(port, Credential::Query(&query), 9, true)).await,
+        check(
+            "query carrier",
+            carrier(port, Credential::Query(&query), 9, true),
+        )
+        .await,
         check("no token refused", refused(port, Credential::None)).await,
-        check("unknown token refused", refused(port, Credential::Header(&unknown))).await,
+        check(
+            "unknown token refused",
+            refused(port, Credential::Header(&unknown)),
+        )
+        .await,
         check("bad JSON gets an error frame", bad_json(port)).await,
         check("room delivery", room(port)).await,
     ]

@@ -214,7 +214,8 @@ mod tests {
 
     #[test]
     fn axes_have_round_steps() {
-        let close = |(a, b): (f64, f64), (c, d): (f64, f64)| (a - c).abs() < 1e-9 && (b - d).abs() < 1e-9;
+        let close =
+            |(a, b): (f64, f64), (c, d): (f64, f64)| (a - c).abs() < 1e-9 && (b - d).abs() < 1e-9;
         assert!(close(axis(1.12), (0.2, 1.2)));
         assert!(close(axis(0.9), (0.2, 1.0)));
         assert!(close(axis(37.0), (10.0, 40.0)));
@@ -240,8 +241,16 @@ mod tests {
             groups: vec![Group {
                 name: "echo".into(),
                 bars: vec![
-                    Bar { series: "s", value: 1.02, color: "#000" },
-                    Bar { series: "t", value: f64::NAN, color: "#111" },
+                    Bar {
+                        series: "s",
+                        value: 1.02,
+                        color: "#000",
+                    },
+                    Bar {
+                        series: "t",
+                        value: f64::NAN,
+                        color: "#111",
+                    },
                 ],
                 target: Some(1.05),
             }],

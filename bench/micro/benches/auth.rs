@@ -24,10 +24,17 @@ fn auth(c: &mut Criterion) {
     let tokens = tokens();
     let spec = &<Echo as Endpoint>::SPEC;
     let cases = [
-        ("header", parts("/ws/echo", &[("authorization", "Token tok-4242")]), true),
+        (
+            "header",
+            parts("/ws/echo", &[("authorization", "Token tok-4242")]),
+            true,
+        ),
         (
             "subprotocol",
-            parts("/ws/echo", &[("sec-websocket-protocol", "bearer, tok-4242")]),
+            parts(
+                "/ws/echo",
+                &[("sec-websocket-protocol", "bearer, tok-4242")],
+            ),
             true,
         ),
         ("query", parts("/ws/echo?token=tok-4242", &[]), true),

@@ -12,7 +12,8 @@ use micro::{Client, axum_router, open, serve, sockwarden_router};
 use tokio::runtime::Runtime;
 use tokio_tungstenite::tungstenite::Message;
 
-const ECHO: &str = r#"{"type":"echo","seq":7,"body":"the quick brown fox jumps over the lazy dog"}"#;
+const ECHO: &str =
+    r#"{"type":"echo","seq":7,"body":"the quick brown fox jumps over the lazy dog"}"#;
 const REPLY_START: &str = r#"{"type":"echo","seq":7,"#;
 
 fn runtime() -> Runtime {
@@ -68,7 +69,10 @@ fn dispatch(c: &mut Criterion) {
     let rt = runtime();
     // `serve` spawns the server's side of each pipe on this runtime.
     let _entered = rt.enter();
-    let servers = [("sockwarden", sockwarden_router()), ("axum tuned", axum_router())];
+    let servers = [
+        ("sockwarden", sockwarden_router()),
+        ("axum tuned", axum_router()),
+    ];
 
     let mut group = c.benchmark_group("echo round trip");
     for (name, router) in &servers {

@@ -50,12 +50,16 @@ pub fn tokens() -> Tokens<User> {
     Tokens::new(store)
 }
 
-/// `/ws/echo` of `examples/bench_server`.
+/// `/ws/echo` of `examples/bench_server`: the benchmarks send from one
+/// peer as fast as the server answers, so the per-peer cap and the message
+/// rate limit are off, as there.
 #[consumer(
     path = "/ws/echo",
     auth = "token",
     query_token = true,
-    max_message_size = 65_536
+    max_message_size = 65_536,
+    max_per_peer = "unlimited",
+    messages_per_second = "unlimited"
 )]
 #[requires_auth]
 pub struct Echo {

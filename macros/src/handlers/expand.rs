@@ -28,14 +28,19 @@ pub(crate) fn handlers(
 /// `receive`: the message's variant chooses the handler. A variant without
 /// a handler makes the match non-exhaustive, reported at `type In = …`.
 fn receive(route: &Route) -> TokenStream {
-    let scrutinee = Ident::new("__msg", Span::call_site().located_at(route.ty.span()));
+    let (cx, msg) = (local("__cx"), local("__msg"));
+    // Located at `type In = …`, where a variant without a handler is reported.
+    let scrutinee = Ident::new("__msg", Span::mixed_site().located_at(route.ty.span()));
     let arms = route.arms.iter().map(|arm| {
         let pattern = pattern(route, arm);
         let call = call(arm);
         let cfgs = &arm.cfgs;
         let guard = arm.requires_auth.as_ref().map(|(span, name)| {
+            // The consumer type comes from `cx`: an unmet bound on it is
+            // reported at the argument, here at `#[requires_auth]`.
+            let cx = Ident::new("__cx", Span::mixed_site().located_at(*span));
             let span = Span::call_site().located_at(*span);
-            quote_spanned!(span=> ::sockwarden::__private::require_user(__cx, #name)?;)
+            quote_spanned!(span=> ::sockwarden::__private::require_user(#cx, #name)?;)
         });
         quote! {
             #(#cfgs)*
@@ -53,8 +58,8 @@ fn receive(route: &Route) -> TokenStream {
     quote! {
         async fn receive(
             &mut self,
-            __cx: &mut ::sockwarden::__private::Cx<Self>,
-            __msg: <Self as ::sockwarden::__private::Consumer>::In,
+            #cx: &mut ::sockwarden::__private::Cx<Self>,
+            #msg: <Self as ::sockwarden::__private::Consumer>::In,
         ) -> ::core::result::Result<(), ::sockwarden::__private::Error> {
             match #scrutinee {
                 #(#arms)*
@@ -70,7 +75,8 @@ fn receive(route: &Route) -> TokenStream {
 fn event(route: &Route) -> TokenStream {
     let ty = &route.ty;
     let span = Span::call_site().located_at(ty.span());
-    let decode = quote_spanned!(span=> ::sockwarden::__private::decode_event::<#ty>(&__event));
+    let (cx, event) = (local("__cx"), local("__event"));
+    let decode = quote_spanned!(span=> ::sockwarden::__private::decode_event::<#ty>(&#event));
     let arms = route.arms.iter().map(|arm| {
         let pattern = pattern(route, arm);
         let call = call(arm);
@@ -83,12 +89,12 @@ fn event(route: &Route) -> TokenStream {
     quote! {
         async fn event(
             &mut self,
-            __cx: &mut ::sockwarden::__private::Cx<Self>,
-            __event: ::sockwarden::__private::Event,
+            #cx: &mut ::sockwarden::__private::Cx<Self>,
+            #event: ::sockwarden::__private::Event,
         ) -> ::core::result::Result<(), ::sockwarden::__private::Error> {
             match #decode {
                 #(#arms)*
-                _ => ::sockwarden::__private::forward_event(__cx, __event).await,
+                _ => ::sockwarden::__private::forward_event(#cx, #event).await,
             }
         }
     }
@@ -106,9 +112,15 @@ fn pattern(route: &Route, arm: &Arm) -> TokenStream {
 /// `self.handler(cx, field, …).await`, located at the handler's return
 /// type, so that a wrong one is reported there.
 fn call(arm: &Arm) -> TokenStream {
-    let (method, fields) = (&arm.method, &arm.fields);
+    let (method, fields, cx) = (&arm.method, &arm.fields, local("__cx"));
     let span = Span::call_site().located_at(arm.output);
-    quote_spanned!(span=> self.#method(__cx, #(#fields),*).await)
+    quote_spanned!(span=> self.#method(#cx #(, #fields)*).await)
+}
+
+/// A local variable of the generated code, which no binding of the user's
+/// (a field named `__cx`) can shadow.
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
 }
 
 /// `impl Chat { handlers }`, with the generics of the trait impl.

@@ -142,10 +142,8 @@ fn signatures() {
         method_errors(quote!(
             async fn say(&mut self) -> Result<(), Error> {}
         )),
-        [
-            "a handler takes the connection after `&mut self`; write \
-             `async fn say(&mut self, cx: &mut Cx<Self>, …)`"
-        ]
+        ["a handler takes the connection after `&mut self`; write \
+             `async fn say(&mut self, cx: &mut Cx<Self>, …)`"]
     );
     assert_eq!(
         method_errors(quote!(
@@ -186,13 +184,14 @@ fn signatures() {
         )),
         ["a handler cannot be generic; remove the generic parameters of `say`"]
     );
-    // Every mistake of one signature at once.
+    // Every mistake of one signature at once: not async, unsafe, `&self`,
+    // the connection's type, `_`, no return type.
     assert_eq!(
         method_errors(quote!(
             unsafe fn say(&self, cx: Cx<Self>, _: u8) {}
         ))
         .len(),
-        5
+        6
     );
 }
 

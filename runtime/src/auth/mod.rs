@@ -11,6 +11,7 @@ mod credential;
 #[cfg(feature = "jwt")]
 mod jwt;
 mod none;
+pub mod session;
 mod token;
 
 use std::fmt;
@@ -25,6 +26,7 @@ pub use credential::Credential;
 #[cfg(feature = "jwt")]
 pub use jwt::{Jwt, JwtAuth};
 pub use none::{Anonymous, NoAuth, NoState};
+pub use session::{SessionAuth, Sessions};
 pub use token::TokenAuth;
 
 use crate::endpoint::Spec;

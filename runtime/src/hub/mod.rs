@@ -8,6 +8,7 @@
 //! groups, enforces the per-user and per-address caps, and drains
 //! connections at shutdown.
 
+mod conns;
 mod event;
 mod links;
 mod mailbox;

@@ -7,6 +7,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::conns::Conns;
 use super::mailbox::Mailbox;
 use crate::auth::Credential;
 use crate::cx::ConnectionId;
@@ -39,9 +40,9 @@ pub(crate) enum Refusal {
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     members: HashMap<ConnectionId, Member>,
-    users: HashMap<Arc<str>, Vec<ConnectionId>>,
-    sessions: HashMap<Arc<str>, Vec<ConnectionId>>,
-    tokens: HashMap<[u8; 32], Vec<ConnectionId>>,
+    users: HashMap<Arc<str>, Conns>,
+    sessions: HashMap<Arc<str>, Conns>,
+    tokens: HashMap<[u8; 32], Conns>,
     peers: HashMap<IpAddr, u32>,
     groups: HashMap<Arc<str>, HashMap<ConnectionId, Arc<Mailbox>>>,
     pub(crate) closing: bool,
@@ -60,7 +61,7 @@ impl Registry {
             return Err(Refusal::ShuttingDown);
         }
         if let (Some(cap), Some(user)) = (caps.per_user, &member.user) {
-            let held = self.users.get(user).map_or(0, Vec::len);
+            let held = self.users.get(user).map_or(0, Conns::len);
             if held >= cap as usize {
                 return Err(Refusal::UserCap);
             }
@@ -71,16 +72,11 @@ impl Registry {
             return Err(Refusal::PeerCap);
         }
         if let Some(user) = &member.user {
-            self.users.entry(user.clone()).or_default().push(id);
+            index(&mut self.users, user.clone(), id);
         }
         match &member.credential {
-            Credential::Session(session) => {
-                self.sessions
-                    .entry(session.as_str().into())
-                    .or_default()
-                    .push(id);
-            }
-            Credential::Token(digest) => self.tokens.entry(*digest).or_default().push(id),
+            Credential::Session(session) => index(&mut self.sessions, session.as_str().into(), id),
+            Credential::Token(digest) => index(&mut self.tokens, *digest, id),
             _ => {}
         }
         if let Some(peer) = member.peer {
@@ -187,12 +183,9 @@ impl Registry {
         self.members.values().map(|member| &member.mailbox)
     }
 
-    fn mailboxes<'a>(
-        &'a self,
-        ids: Option<&'a Vec<ConnectionId>>,
-    ) -> impl Iterator<Item = &'a Arc<Mailbox>> {
+    fn mailboxes<'a>(&'a self, ids: Option<&'a Conns>) -> impl Iterator<Item = &'a Arc<Mailbox>> {
         ids.into_iter()
-            .flatten()
+            .flat_map(Conns::iter)
             .filter_map(|id| self.members.get(id).map(|member| &member.mailbox))
     }
 
@@ -201,16 +194,24 @@ impl Registry {
     }
 }
 
+fn index<K: Hash + Eq>(index: &mut HashMap<K, Conns>, key: K, id: ConnectionId) {
+    match index.entry(key) {
+        Entry::Occupied(mut held) => held.get_mut().push(id),
+        Entry::Vacant(slot) => {
+            slot.insert(Conns::One(id));
+        }
+    }
+}
+
 fn unindex<K: Hash + Eq + ?Sized, Q: std::borrow::Borrow<K> + Hash + Eq>(
-    index: &mut HashMap<Q, Vec<ConnectionId>>,
+    index: &mut HashMap<Q, Conns>,
     key: &K,
     id: ConnectionId,
 ) {
-    if let Some(ids) = index.get_mut(key) {
-        ids.retain(|held| *held != id);
-        if ids.is_empty() {
-            index.remove(key);
-        }
+    if let Some(ids) = index.get_mut(key)
+        && ids.remove(id)
+    {
+        index.remove(key);
     }
 }
 

@@ -85,13 +85,14 @@ use subscriptions::Change;
 ///   order by every process that receives them. There is no order between
 ///   different publishers.
 /// - **A failed send says so, within a bound.** A send whose envelope
-///   Redis does not take returns [`SendError::Layer`](crate::SendError)
+///   Redis does not confirm returns [`SendError::Layer`](crate::SendError)
 ///   within [`publish_timeout`](RedisLayerBuilder::publish_timeout) (2 s
-///   by default), immediately when the connection is known to be down; it
-///   is not queued in memory and not retried, so it is never delivered
-///   twice, nor late after its error. (When Redis stalls with the PUBLISH
-///   already sent, the envelope may still be delivered after the error.)
-///   The sender's own process has delivered to its members all the same.
+///   by default), and at once while the connection is known to be down.
+///   The envelope is not queued in memory and not retried, so it is never
+///   delivered twice, and never after a reconnect. An error means "maybe
+///   not delivered": if the connection failed or stalled after Redis took
+///   the PUBLISH, the other processes may have received it all the same.
+///   The sender's own process has delivered to its members in any case.
 /// - **Local delivery never depends on Redis**: the hub serves its own
 ///   connections before it publishes.
 /// - **Reconnection** is automatic, with exponential backoff from 100 ms up
@@ -143,7 +144,8 @@ impl RedisLayer {
     ///
     /// # Errors
     ///
-    /// When the URL is invalid, or Redis does not answer within the
+    /// When the URL is invalid or asks for TLS (`rediss://`, not supported
+    /// by this build), or Redis does not answer within the
     /// [connect timeout](RedisLayerBuilder::connect_timeout): a process
     /// that starts without its Redis fails at once rather than run alone.
     pub async fn connect(url: &str) -> Result<RedisLayer, LayerError> {

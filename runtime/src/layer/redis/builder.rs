@@ -138,9 +138,19 @@ impl RedisLayerBuilder {
     ///
     /// # Errors
     ///
-    /// When the URL is invalid, or Redis does not answer within the
-    /// connect timeout.
+    /// When the URL is invalid or asks for TLS (`rediss://`, not supported:
+    /// the fred TLS features are not enabled), or Redis does not answer
+    /// within the connect timeout.
     pub async fn connect(self) -> Result<RedisLayer, LayerError> {
+        // Without one of fred's TLS features, fred would only log a warning
+        // and speak plain text to a TLS port.
+        if self
+            .url
+            .get(..9)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"))
+        {
+            return Err(LayerError::new(Failure::no_tls()));
+        }
         let config = Config::from_url(&self.url).map_err(|error| {
             // fred's URL errors do not repeat the URL, which may hold a
             // password.
@@ -241,4 +251,47 @@ fn connect_failure(server: &str, error: fred::error::Error) -> LayerError {
 
 fn millis(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tls_and_malformed_urls_are_refused_before_any_connection() {
+        for (url, expected) in [
+            (
+                "rediss://127.0.0.1:6379",
+                "TLS (rediss://) is not supported",
+            ),
+            (
+                "REDISS://127.0.0.1:6379",
+                "TLS (rediss://) is not supported",
+            ),
+            ("redis://:hunter2@127.0.0.1:port", "invalid Redis URL"),
+        ] {
+            let error = RedisLayer::connect(url).await.expect_err(url).to_string();
+            assert!(error.contains(expected), "{url}: {error}");
+            assert!(!error.contains("hunter2"), "{error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_refuses_fails_the_connect_and_names_it() {
+        // A port just released: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a spare port")
+            .port();
+        let error = RedisLayer::builder(&format!("redis://127.0.0.1:{port}"))
+            .connect_timeout(Duration::from_secs(1))
+            .connect()
+            .await
+            .expect_err("nothing listens")
+            .to_string();
+        assert!(
+            error.starts_with(&format!("cannot connect to Redis at 127.0.0.1:{port}")),
+            "{error}"
+        );
+    }
 }

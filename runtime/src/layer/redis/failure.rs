@@ -18,6 +18,7 @@ pub(super) struct Failure {
 #[derive(Debug)]
 enum What {
     Url,
+    NoTls,
     Connect,
     Publish { unreachable: bool },
     PublishTimedOut(Duration),
@@ -29,6 +30,14 @@ impl Failure {
             what: What::Url,
             server: String::new(),
             source: Some(error),
+        }
+    }
+
+    pub(super) fn no_tls() -> Failure {
+        Failure {
+            what: What::NoTls,
+            server: String::new(),
+            source: None,
         }
     }
 
@@ -69,6 +78,9 @@ impl fmt::Display for Failure {
         let server = &self.server;
         match &self.what {
             What::Url => f.write_str("invalid Redis URL")?,
+            What::NoTls => f.write_str(
+                "invalid Redis URL: TLS (rediss://) is not supported by this build of sockwarden",
+            )?,
             What::Connect => write!(f, "cannot connect to Redis at {server}")?,
             What::Publish { unreachable: true } => write!(
                 f,

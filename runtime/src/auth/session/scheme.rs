@@ -1,0 +1,121 @@
+//! The scheme of `auth = "session"`.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::request::Parts;
+use tower_sessions::session::Id;
+
+use super::sessions::Sessions;
+use crate::auth::{AuthState, AuthUser, Authenticate, Carrier, Credential, Identity};
+use crate::endpoint::Spec;
+use crate::hub::Hub;
+use crate::reject::Rejection;
+
+/// How long a revalidation may wait for the store: past it the connection
+/// is kept and checked again at the next period, as for a store error.
+const REVALIDATE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The scheme of `auth = "session"`: the user of the app's HTTP session,
+/// read from the [`Sessions`] that the router state provides.
+///
+/// The session cookie is read only once the handshake's `Origin` has passed
+/// the consumer's origin policy (same host unless declared), since the
+/// browser sends the cookie whichever page opens the socket. A missing,
+/// malformed, unknown or expired session, a user that is gone or a stale
+/// auth hash are all anonymous (`#[requires_auth]` answers 401 / 4401); a
+/// store that fails is 503 / 1013.
+///
+/// ```
+/// use axum::Router;
+/// use serde::{Deserialize, Serialize};
+/// use sockwarden::prelude::*;
+/// use sockwarden::session::{MemoryStore, Sessions};
+///
+/// #[derive(Clone, Serialize, Deserialize)]
+/// struct User { id: u64 }
+/// impl AuthUser for User {
+///     type Id = u64;
+///     fn id(&self) -> u64 { self.id }
+/// }
+///
+/// // `auth = "session"` is `SessionAuth<User>`, which needs a `Sessions<User>`.
+/// #[consumer(path = "/ws/feed", auth = "session", revalidate = "30s")]
+/// #[requires_auth]
+/// struct Feed { #[user] user: User }
+///
+/// impl Consumer for Feed {
+///     type In = serde_json::Value;
+///     async fn receive(&mut self, _: &mut Cx<Self>, _: serde_json::Value) -> Result<(), Error> {
+///         Ok(())
+///     }
+/// }
+///
+/// let sessions: Sessions<User> = Sessions::new(MemoryStore::default());
+/// let app: Router = Router::new()
+///     .consumer::<Feed>()
+///     .layer(sessions.layer())
+///     .with_state(sessions);
+/// # let _ = app;
+/// assert_eq!(<sockwarden::SessionAuth<User> as sockwarden::Authenticate>::SCHEME, "session");
+/// ```
+#[derive(Debug)]
+pub struct SessionAuth<U>(PhantomData<fn() -> U>);
+
+impl<U: AuthUser> Authenticate for SessionAuth<U> {
+    type User = U;
+    type State = Sessions<U>;
+    const SCHEME: &'static str = "session";
+    const TOKEN_CARRIERS: bool = false;
+    const COOKIES: bool = true;
+
+    async fn authenticate(
+        sessions: &Sessions<U>,
+        request: &Parts,
+        _spec: &Spec,
+    ) -> Result<Identity<U>, Rejection> {
+        sessions.identify(&request.headers).await
+    }
+
+    fn link(sessions: &Sessions<U>, hub: &Hub) {
+        sessions.link(hub);
+    }
+
+    /// Reloads the session from the store: still there, unexpired, and
+    /// naming the same user (for axum-login: the user still exists and its
+    /// hash still matches).
+    async fn revalidate(
+        sessions: &Sessions<U>,
+        user: &U,
+        credential: &Credential,
+    ) -> Result<bool, Rejection> {
+        let Credential::Session(id) = credential else {
+            return Ok(false);
+        };
+        let Ok(id) = id.parse::<Id>() else {
+            return Ok(false);
+        };
+        let unavailable = || {
+            Rejection::unavailable("the session store is unavailable").with_carrier(Carrier::Cookie)
+        };
+        match tokio::time::timeout(REVALIDATE_TIMEOUT, sessions.load_user(&id)).await {
+            Ok(Ok(Some(current))) => Ok(current.id() == user.id()),
+            Ok(Ok(None)) => Ok(false),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "session store failed while revalidating");
+                Err(unavailable())
+            }
+            Err(_elapsed) => Err(unavailable()),
+        }
+    }
+}
+
+impl<S, U: AuthUser> AuthState<S> for SessionAuth<U>
+where
+    Sessions<U>: FromRef<S>,
+{
+    fn state(state: &S) -> Sessions<U> {
+        Sessions::from_ref(state)
+    }
+}
