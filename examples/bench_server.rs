@@ -20,6 +20,16 @@
 //!   included, as `{"type":"said","from":"userN","seq":S,"body":B}`. With
 //!   `REDIS_URL` set, rooms go through Redis, shared by every server on it.
 //!
+//! - `POST /login` (`username=userN&password=pw-N`) logs in with a session
+//!   cookie (204), or answers 401 and sets nothing; `POST /logout` ends the
+//!   session, which closes the sockets opened with it with 4401. Sessions
+//!   are kept in memory, or in Redis with `REDIS_URL`.
+//! - `/ws/session/echo`: `/ws/echo`, authenticated by that session cookie.
+//!   Its origin policy is the default of cookie auth: the `Origin` must be
+//!   the host the client connected to (`http://127.0.0.1:PORT` when
+//!   connecting to 127.0.0.1); a missing or foreign one is refused with 403
+//!   before the session is read.
+//!
 //! On SIGTERM or SIGINT new upgrades are refused with 503, every open socket
 //! is closed with 1001, and the process exits once they have drained, within
 //! 4 s. The load comes from one address and sends as fast as the server
@@ -30,9 +40,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{Form, FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use sockwarden::prelude::*;
+use sockwarden::session::{MemoryStore, Session, Sessions};
 use sockwarden::{Frame, Hub, Tokens, store::MemoryTokenStore};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
@@ -46,7 +59,7 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(4);
 
 /// A benchmark user. The name is shared, so that handing the user from the
 /// store to a connection copies no string.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct User {
     name: Arc<str>,
 }
@@ -197,13 +210,88 @@ impl Consumer for Room {
     }
 }
 
-// `/login`, `/logout`, `/ws/session/echo` (sessions) are added here when
-// the runtime has sessions.
+/// `/ws/session/echo`: `/ws/echo` for the user the session cookie names.
+#[consumer(
+    path = "/ws/session/echo",
+    auth = "session",
+    max_message_size = 65_536,
+    max_per_peer = "unlimited",
+    messages_per_second = "unlimited"
+)]
+#[requires_auth]
+struct SessionEcho {
+    #[user]
+    user: User,
+}
+
+impl Consumer for SessionEcho {
+    type In = EchoIn;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: EchoIn) -> Result<(), Error> {
+        cx.send(&EchoOut {
+            r#type: "echo",
+            seq: msg.seq,
+            body: &msg.body,
+            user: &self.user.name,
+        })
+        .await
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// The benchmark's user table: `userN` has the password `pw-N`.
+fn check_password(form: &LoginForm) -> Option<User> {
+    let n: u32 = form.username.strip_prefix("user")?.parse().ok()?;
+    let known = n < USERS && form.username == format!("user{n}");
+    (known && form.password == format!("pw-{n}")).then(|| User {
+        name: form.username.as_str().into(),
+    })
+}
+
+async fn login(
+    State(sessions): State<Sessions<User>>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> StatusCode {
+    let Some(user) = check_password(&form) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    match sessions.login(&session, &user).await {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(error) => {
+            tracing::error!(%error, "login failed");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Ends the session: its sockets are closed with 4401 at once.
+async fn logout(State(sessions): State<Sessions<User>>, session: Session) -> StatusCode {
+    match sessions.logout(&session).await {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(error) => {
+            tracing::error!(%error, "logout failed");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
 
 #[derive(Clone)]
 struct App {
     hub: Hub,
     tokens: Tokens<User>,
+    sessions: Sessions<User>,
+}
+
+impl FromRef<App> for Sessions<User> {
+    fn from_ref(app: &App) -> Sessions<User> {
+        app.sessions.clone()
+    }
 }
 
 impl FromRef<App> for Hub {
@@ -215,6 +303,21 @@ impl FromRef<App> for Hub {
 impl FromRef<App> for Tokens<User> {
     fn from_ref(app: &App) -> Tokens<User> {
         app.tokens.clone()
+    }
+}
+
+/// The sessions: in memory, or on Redis when `REDIS_URL` says where, so
+/// that every server on it shares them (a logout on one closes the
+/// session's sockets on all).
+async fn sessions() -> std::io::Result<Sessions<User>> {
+    match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            let store = sockwarden::session::redis_store(&url)
+                .await
+                .map_err(|error| std::io::Error::other(format!("REDIS_URL={url}: {error}")))?;
+            Ok(Sessions::new(store))
+        }
+        Err(_) => Ok(Sessions::new(MemoryStore::default())),
     }
 }
 
@@ -251,13 +354,23 @@ async fn main() -> std::io::Result<()> {
         );
     }
     let hub = hub().await?;
+    let sessions = sessions().await?.with_hub(hub.clone());
+    // The session layer only where sessions are written: the socket routes
+    // read the cookie themselves, and the token routes need none of it.
+    let session_routes = Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .layer(sessions.layer());
     let app = Router::new()
         .consumer::<Echo>()
         .consumer::<Raw>()
         .consumer::<Room>()
+        .consumer::<SessionEcho>()
+        .merge(session_routes)
         .with_state(App {
             hub: hub.clone(),
             tokens: Tokens::new(store),
+            sessions,
         });
 
     let port: u16 = match std::env::var("PORT") {

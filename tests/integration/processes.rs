@@ -124,3 +124,79 @@ fn rand_suffix() -> u64 {
     hasher.write_u8(0);
     hasher.finish()
 }
+
+/// A form POST over HTTP/1.1; returns the status and the `name=value` of
+/// each `Set-Cookie`.
+async fn post(
+    addr: SocketAddr,
+    path: &str,
+    body: &str,
+    cookie: Option<&str>,
+) -> (u16, Vec<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n{cookie}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut response))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let status = response[9..12].parse().expect("a status");
+    let cookies = response
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| {
+            line.strip_prefix("set-cookie: ")
+                .or(line.strip_prefix("Set-Cookie: "))
+        })
+        .map(|value| value.split(';').next().unwrap_or_default().to_owned())
+        .collect();
+    (status, cookies)
+}
+
+#[tokio::test]
+async fn a_logout_on_one_process_closes_the_sessions_socket_on_the_other() {
+    let Some(redis) = service_url(
+        "REDIS_URL",
+        "a_logout_on_one_process_closes_the_sessions_socket_on_the_other",
+    ) else {
+        return;
+    };
+    let (east, west) = (
+        Server::start(Some(&redis)).await,
+        Server::start(Some(&redis)).await,
+    );
+
+    let (status, _) = post(east.addr, "/login", "username=user7&password=wrong", None).await;
+    assert_eq!(status, 401);
+    let (status, cookies) = post(east.addr, "/login", "username=user7&password=pw-7", None).await;
+    assert_eq!(status, 204);
+    let cookie = cookies.first().expect("a session cookie").clone();
+
+    // The session lives in Redis: the other process knows it too.
+    let origin = format!("http://{}", west.addr);
+    let (mut ws, _) = sockwarden_tests::connect(
+        west.addr,
+        "/ws/session/echo",
+        &[("cookie", &cookie), ("origin", &origin)],
+    )
+    .await
+    .accepted();
+    assert_eq!(
+        sockwarden_tests::echo(&mut ws, 1, "hi").await["user"],
+        "user7"
+    );
+
+    let (status, _) = post(east.addr, "/logout", "", Some(&cookie)).await;
+    assert_eq!(status, 204);
+    assert_eq!(next_close(&mut ws).await, (4401, "logged out".to_owned()));
+    drop((east, west));
+}

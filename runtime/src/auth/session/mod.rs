@@ -76,6 +76,16 @@
 //! [`OriginPolicy`](crate::OriginPolicy)). `SameSite` on the cookie is not a
 //! substitute: it does not separate sibling subdomains.
 //!
+//! # Stores
+//!
+//! Any tower-sessions store: [`MemoryStore`] (one process, and tests);
+//! SQLite with the `sqlite` feature ([`sqlite_store`], the embedded
+//! persistent default); PostgreSQL with `postgres` ([`postgres_store`]) and
+//! Redis with `redis` ([`redis_store`]), shared by several processes. With
+//! several processes, give the hub a channel layer
+//! ([`Sessions::with_hub`]): a logout in one process then closes the
+//! session's sockets in all of them.
+//!
 //! # Example
 //!
 //! ```

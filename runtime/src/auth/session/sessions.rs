@@ -28,6 +28,20 @@ use crate::store::StoreError;
 
 /// The HTTP layer of [`Sessions::layer`]: tower-sessions' own, on the
 /// app's store wrapped as a [`RevokingStore`].
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Clone, Serialize, Deserialize)]
+/// # struct User { id: u64 }
+/// # impl sockwarden::AuthUser for User { type Id = u64; fn id(&self) -> u64 { self.id } }
+/// use sockwarden::session::{MemoryStore, SessionLayer, Sessions};
+///
+/// /// Builds the app's session layer in one place.
+/// fn session_layer(sessions: &Sessions<User>) -> SessionLayer {
+///     sessions.layer()
+/// }
+/// # let _ = session_layer(&Sessions::new(MemoryStore::default()));
+/// ```
 pub type SessionLayer = SessionManagerLayer<RevokingStore>;
 
 /// The close reason of the sockets [`Sessions::password_changed`] closes.
@@ -111,15 +125,14 @@ impl<U: AuthUser> Sessions<U> {
         reader: Arc<dyn ReadUser<U>>,
         key: &'static str,
     ) -> Sessions<U> {
-        let store = RevokingStore::new(store);
-        let hub = Hub::new();
-        store.link(&hub);
+        // The hub is linked on the first handshake it serves (or by
+        // `with_hub`): until then it holds no socket to close.
         Sessions {
-            store,
+            store: RevokingStore::new(store),
             reader,
             key,
             config: Arc::default(),
-            hub,
+            hub: Hub::new(),
         }
     }
 
@@ -145,7 +158,8 @@ impl<U: AuthUser> Sessions<U> {
         let name = name.into();
         assert!(
             is_cookie_name(&name),
-            "not a cookie name: {name:?}; use letters, digits and `-_.!#$%&'*+^`|~`"
+            "not a cookie name: {name:?}; a cookie name is made of letters, digits and \
+             any of ! # $ % & ' * + - . ^ _ ` | ~"
         );
         Arc::make_mut(&mut self.config).name = name;
         self

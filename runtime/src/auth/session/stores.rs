@@ -26,6 +26,16 @@ pub use tower_sessions_redis_store::RedisStore;
 use crate::store::StoreError;
 
 /// The fred connection pool of [`redis_store`].
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sockwarden::store::StoreError> {
+/// use sockwarden::session::{RedisPool, RedisStore, redis_store};
+///
+/// let store: RedisStore<RedisPool> = redis_store("redis://127.0.0.1:6379/2").await?;
+/// # let _ = store;
+/// # Ok(()) }
+/// ```
 #[cfg(feature = "redis")]
 pub type RedisPool = fred::clients::Pool;
 
