@@ -419,7 +419,15 @@ async fn on_check<C: Consumer>(
             let Some(user) = cx.user() else {
                 return Next::Continue;
             };
-            match C::Auth::revalidate(&auth.state, user, &auth.credential).await {
+            // Bounded like the handshake's lookup: a stuck store must not
+            // stop the connection from serving its client.
+            let revalidated = tokio::time::timeout(
+                C::SPEC.limits.auth_timeout,
+                C::Auth::revalidate(&auth.state, user, &auth.credential),
+            )
+            .await
+            .unwrap_or_else(|_| Err(Rejection::unavailable("revalidation timed out")));
+            match revalidated {
                 Ok(true) => Next::Continue,
                 Ok(false) => Next::Close(CloseCode::NOT_AUTHENTICATED, "credential revoked".into()),
                 Err(rejection) => {

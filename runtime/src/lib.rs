@@ -68,7 +68,10 @@
 //!    back to another carrier or to anonymous. The lookup is bounded by
 //!    `auth_timeout` (503 / 1013 past it).
 //!    `auth = "jwt"` reads the same carriers and checks the signature,
-//!    `exp`, `nbf`, audience and issuer ([`Jwt`]).
+//!    `exp`, `nbf`, audience and issuer ([`Jwt`]). `auth = "session"` reads
+//!    the session cookie of the app's own tower-sessions session, which its
+//!    HTTP login wrote ([`session`]): a missing, forged, expired or stale
+//!    session is anonymous.
 //! 4. `#[requires_auth]` refuses anonymous clients (401 / 4401).
 //! 5. The connection is registered in the app's [`Hub`], where the caps on
 //!    connections per user and per peer address are counted (429 / 4429),

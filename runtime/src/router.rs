@@ -157,8 +157,12 @@ where
             credential,
         } => (Some(user), Some(carrier), credential),
         Identity::Anonymous if spec.requires_auth => {
-            let rejection = Rejection::not_authenticated("authentication required")
-                .with_challenge(r#"Bearer realm="websocket""#);
+            let mut rejection = Rejection::not_authenticated("authentication required");
+            // A bearer challenge only where a bearer token would be read:
+            // a cookie consumer's client logs in over HTTP instead.
+            if C::Auth::TOKEN_CARRIERS {
+                rejection = rejection.with_challenge(r#"Bearer realm="websocket""#);
+            }
             return deny(rejection, None, &mut parts);
         }
         Identity::Anonymous => (None, None, Credential::Opaque),

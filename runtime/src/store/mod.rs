@@ -222,7 +222,7 @@ impl StoreError {
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token store error: {}", self.0)
+        write!(f, "store error: {}", self.0)
     }
 }
 
