@@ -203,7 +203,9 @@ use proc_macro::TokenStream;
 /// is the field's value (`Display`), and the `#[user]` field stands for the
 /// user's id, so `groups = ["room:{room}", "user:{user}"]` gives every
 /// connection its room's group and its user's (a user's group needs
-/// `#[requires_auth]`). `outbox` and `overflow` bound the events waiting for
+/// `#[requires_auth]`). `{session}`, when no field has that name, is the
+/// id of the session the connection was opened with (`auth = "session"`
+/// with `#[requires_auth]`): a group per browser session. `outbox` and `overflow` bound the events waiting for
 /// a connection and say what happens to a client that reads slower than
 /// they arrive: close 1013, or drop the oldest. `max_per_user` and
 /// `max_per_peer` cap the connections of one user and of one peer address,

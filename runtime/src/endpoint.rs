@@ -44,8 +44,10 @@ pub trait Endpoint: Sized + Send + 'static {
     const SPEC: Spec;
 
     /// The groups declared with `groups = [...]`, joined right after the
-    /// connection is accepted and left when it ends.
-    fn groups(&self) -> Vec<String> {
+    /// connection is accepted and left when it ends; `session` is the id of
+    /// the session it was opened with, for `{session}`.
+    fn groups(&self, session: Option<&str>) -> Vec<String> {
+        let _ = session;
         Vec::new()
     }
 }

@@ -254,7 +254,11 @@ where
         .await
     {
         Ok(Connect::Accept) => {
-            for group in consumer.groups() {
+            let session = match &auth.credential {
+                Credential::Session(id) => Some(id.as_str()),
+                _ => None,
+            };
+            for group in consumer.groups(session) {
                 cx.join(&group);
             }
             cx.accepted();

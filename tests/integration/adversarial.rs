@@ -208,8 +208,18 @@ impl Bystander {
         token: &str,
         user: &'static str,
     ) -> Bystander {
+        let auth = format!("Token {token}");
+        Bystander::join_with(addr, path, &[("authorization", &auth)], user).await
+    }
+
+    async fn join_with(
+        addr: std::net::SocketAddr,
+        path: &'static str,
+        headers: &[(&str, &str)],
+        user: &'static str,
+    ) -> Bystander {
         let mut bystander = Bystander {
-            ws: connect_with_token(addr, path, token).await,
+            ws: connect(addr, path, headers).await.accepted().0,
             seq: 0,
             path,
             user,
@@ -1135,6 +1145,129 @@ async fn forged_cookies_get_a_clear_outcome() {
     .await;
     check_raw(raw, &Expect::Hyper(400), "NUL in a cookie").await;
     bystander.still_echoes("NUL in a cookie").await;
+}
+
+// ---------------------------------------------------------------------------
+// Forged session cookies, on a consumer with `auth = "session"`.
+// ---------------------------------------------------------------------------
+
+#[consumer(path = "/ws/session", auth = "session")]
+#[requires_auth]
+struct SessionEcho {
+    #[user]
+    user: Person,
+}
+
+impl Consumer for SessionEcho {
+    type In = EchoIn;
+    async fn receive(&mut self, cx: &mut Cx<Self>, msg: EchoIn) -> Result<(), Error> {
+        answer(cx, msg, &self.user.id).await
+    }
+}
+
+#[tokio::test]
+async fn forged_and_duplicated_session_cookies_get_a_clear_outcome() {
+    use sockwarden::session::{MemoryStore, Sessions};
+    let sessions: Sessions<Person> = Sessions::new(MemoryStore::default()).with_cookie_name("sid");
+    let alice = sessions
+        .create_session(&Person { id: "alice".into() })
+        .await
+        .unwrap()
+        .to_string();
+    let bob = sessions
+        .create_session(&Person { id: "bob".into() })
+        .await
+        .unwrap()
+        .to_string();
+    let app = Router::new()
+        .consumer::<SessionEcho>()
+        .with_state(sessions.clone());
+    let addr = serve(app).await;
+    // A session consumer admits pages of its own host only (`Host` is what
+    // the client library sends: 127.0.0.1:port).
+    let origin = format!("http://{addr}");
+    let bob_cookie = format!("sid={bob}");
+    let mut bystander = Bystander::join_with(
+        addr,
+        "/ws/session",
+        &[("origin", &origin), ("cookie", &bob_cookie)],
+        "bob",
+    )
+    .await;
+
+    const P: &str = "/ws/session";
+    // Every session that names nobody is anonymous, refused alike.
+    let anonymous = || unauthenticated("authentication required");
+    let from = |page: &str, label: &str, cookies: &[String], expect: Expect| {
+        cookies.iter().fold(
+            Case::new(label, P, expect).header("origin", page),
+            |case, cookie| case.header("cookie", cookie.clone()),
+        )
+    };
+    let with =
+        |label: &str, cookies: &[String], expect: Expect| from(&origin, label, cookies, expect);
+    // The first character of alice's id, percent-encoded.
+    let encoded = format!("sid=%{:02X}{}", alice.as_bytes()[0], &alice[1..]);
+    let cases = [
+        with(
+            "the real session",
+            &[format!("sid={alice}")],
+            Expect::Admitted("alice"),
+        ),
+        with("no cookie", &[], anonymous()),
+        with("a forged id", &["sid=forged".into()], anonymous()),
+        with(
+            "a well-formed unknown id",
+            &["sid=AAAAAAAAAAAAAAAAAAAAAA".into()],
+            anonymous(),
+        ),
+        with(
+            "a 300 KB id",
+            &[format!("sid={}", "A".repeat(300_000))],
+            anonymous(),
+        ),
+        with("garbage", &["=;;sid;sid==;;".into()], anonymous()),
+        with("quoted", &[format!("sid=\"{alice}\"")], anonymous()),
+        with(
+            "a look-alike name",
+            &[format!("SID={alice}; xsid={alice}")],
+            anonymous(),
+        ),
+        // Percent-decoded, as tower-cookies decodes the HTTP side's cookie.
+        with("percent-encoded", &[encoded], Expect::Admitted("alice")),
+        // Of two cookies named `sid` the last wins, as on the HTTP side
+        // (tower-cookies): the socket and the page name the same session,
+        // whichever a sibling subdomain tossed in.
+        with(
+            "forged, then real",
+            &[format!("sid=forged; sid={alice}")],
+            Expect::Admitted("alice"),
+        ),
+        with(
+            "real, then forged",
+            &[format!("sid={alice}; sid=forged")],
+            anonymous(),
+        ),
+        with(
+            "real, then another user's in a second header",
+            &[format!("sid={alice}"), format!("sid={bob}")],
+            Expect::Admitted("bob"),
+        ),
+        // A page on another site cannot ride the cookie: refused before the
+        // session is read.
+        from(
+            "https://evil.example",
+            "a cross-site page",
+            &[format!("sid={alice}")],
+            policy("origin https://evil.example is not this host"),
+        ),
+    ];
+    run(addr, &mut bystander, &cases).await;
+
+    let lines = format!("Origin: {origin}\r\nCookie: sid={alice}\x00\r\n");
+    let raw = raw_handshake(addr, P.as_bytes(), lines.as_bytes()).await;
+    check_raw(raw, &Expect::Hyper(400), "NUL after a real session id").await;
+    bystander.still_echoes("NUL after a real session id").await;
 }
 
 // ---------------------------------------------------------------------------

@@ -75,7 +75,11 @@ fn password_hash(password: &str) -> Vec<u8> {
 }
 
 /// Says who it is on connect, and to every message.
-#[consumer(path = "/ws/me", auth = "session")]
+#[consumer(
+    path = "/ws/me",
+    auth = "session",
+    groups = ["session:{session}", "user:{user}"]
+)]
 #[requires_auth]
 struct Me {
     #[user]
@@ -487,6 +491,41 @@ async fn an_http_logout_closes_that_sessions_sockets_only() {
     assert_open(&mut bob, "bob").await;
     assert_refused(&server, "/ws/me", &laptop).await;
     open(&server, "/ws/me", &phone, "alice").await;
+}
+
+/// `groups = ["session:{session}", "user:{user}"]`: a group per browser
+/// session and one per user, joined on accept.
+#[tokio::test]
+async fn declared_session_and_user_groups_reach_the_right_sockets() {
+    let sessions: Sessions<Member> = Sessions::new(MemoryStore::default()).with_cookie_name("sid");
+    let server = TestServer::new(plain_app(&sessions));
+    let (laptop, phone) = (login(&server, "alice").await, login(&server, "alice").await);
+    let mut on_laptop = open(&server, "/ws/me", &laptop, "alice").await;
+    let mut on_phone = open(&server, "/ws/me", &phone, "alice").await;
+
+    let hub = sessions.hub();
+    hub.group(format!("session:{laptop}"))
+        .send(&json!({ "to": "laptop" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_laptop.recv_json::<Value>().await,
+        json!({ "to": "laptop" })
+    );
+    on_phone.assert_silent(Duration::from_millis(200)).await;
+
+    hub.group("user:1")
+        .send(&json!({ "to": "alice" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_laptop.recv_json::<Value>().await,
+        json!({ "to": "alice" })
+    );
+    assert_eq!(
+        on_phone.recv_json::<Value>().await,
+        json!({ "to": "alice" })
+    );
 }
 
 #[tokio::test]

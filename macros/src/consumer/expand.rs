@@ -207,6 +207,9 @@ fn declared_groups(model: &Consumer) -> TokenStream {
                 ::core::fmt::Write::write_fmt(&mut __name, ::core::format_args!("{}", self.#field))
                     .expect("a String takes any text");
             ),
+            Part::SessionId => quote_spanned!(span=>
+                __name.push_str(__session.unwrap_or_default());
+            ),
             Part::UserId(field) => quote_spanned!(span=>
                 ::core::fmt::Write::write_fmt(
                     &mut __name,
@@ -222,7 +225,10 @@ fn declared_groups(model: &Consumer) -> TokenStream {
         })
     });
     quote! {
-        fn groups(&self) -> ::std::vec::Vec<::std::string::String> {
+        fn groups(
+            &self,
+            __session: ::core::option::Option<&str>,
+        ) -> ::std::vec::Vec<::std::string::String> {
             ::std::vec![#(#names),*]
         }
     }

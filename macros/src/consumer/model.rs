@@ -111,7 +111,10 @@ pub(crate) fn validate(
         check_protocols(auth, &args, errors);
     }
     let groups = match value(args.groups.take()) {
-        Some(groups) => check_groups(groups, &fields, requires_auth.is_some(), errors),
+        Some(groups) => {
+            let sessions = auth.is_some_and(|auth| auth.name == "session");
+            check_groups(groups, &fields, requires_auth.is_some(), sessions, errors)
+        }
         None => Vec::new(),
     };
 
@@ -159,6 +162,8 @@ pub(crate) enum Part {
     Field(Ident),
     /// The `#[user]` field, by its user id.
     UserId(Ident),
+    /// `{session}`: the id of the session the connection was opened with.
+    SessionId,
 }
 
 /// Every placeholder names a field; the user's only on a consumer that
@@ -167,6 +172,7 @@ fn check_groups(
     groups: Vec<GroupName>,
     fields: &[ConsumerField],
     requires_auth: bool,
+    sessions: bool,
     errors: &mut Errors,
 ) -> Vec<Group> {
     let mut checked = Vec::with_capacity(groups.len());
@@ -175,6 +181,20 @@ fn check_groups(
         for part in group.parts {
             match part {
                 GroupPart::Text(text) => parts.push(Part::Text(text)),
+                GroupPart::Field(name)
+                    if name == "session"
+                        && !fields.iter().any(|field| unraw(&field.ident) == name) =>
+                {
+                    if !sessions || !requires_auth {
+                        errors.spanned(
+                            &group.literal,
+                            "`{session}` names a group after the connection's session, which \
+                             only `auth = \"session\"` with `#[requires_auth]` guarantees; use \
+                             that scheme, or name the group after a field",
+                        );
+                    }
+                    parts.push(Part::SessionId);
+                }
                 GroupPart::Field(name) => {
                     let Some(field) = fields.iter().find(|field| unraw(&field.ident) == name)
                     else {
