@@ -40,7 +40,6 @@ use axum::middleware::{self, Next};
 use axum::response::Html;
 use axum::routing::get;
 use fantoccini::{Client, ClientBuilder, Locator};
-use futures_util::SinkExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use sockwarden::session::tower_sessions::session::{Id, Record};
