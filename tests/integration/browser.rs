@@ -109,6 +109,12 @@ async fn chat_in_a_browser() {
     bob_page
         .wait_said("alice", "hello from alice's script")
         .await;
+    // The room says every message to all its members, the sender included.
+    let own = next_said(&mut script).await;
+    assert_eq!(
+        (own["from"].as_str(), own["body"].as_str()),
+        (Some("alice"), Some("hello from alice's script"))
+    );
     bob_page.say("hello, script").await;
     let heard = next_said(&mut script).await;
     assert_eq!(
