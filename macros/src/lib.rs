@@ -171,7 +171,7 @@ use proc_macro::TokenStream;
 /// consumer  := '#[consumer(' argument (',' argument)* ','? ')]'
 /// argument  := 'path' '=' ROUTE                  required
 ///            | 'protocols' '=' '[' STRING (',' STRING)* ','? ']'
-///            | 'auth' '=' ('"none"' | '"token"' | '"jwt"' | '"session"') default "none"
+///            | 'auth' '=' (SCHEME | '[' STACKED (',' STACKED)+ ','? ']') default "none"
 ///            | 'user' '=' TYPE                   a Rust type, not a string
 ///            | 'reject' '=' ('"http"' | '"close"') default "http"
 ///            | 'query_token' '=' ('true' | 'false') default false
@@ -190,6 +190,8 @@ use proc_macro::TokenStream;
 ///            | 'missing_origin' '=' ('"allow"' | '"refuse"')
 ///            | 'revalidate' '=' DURATION         re-read the credential; default never
 ///            | 'messages_per_second' '=' (INTEGER | '"unlimited"') default 200
+/// SCHEME    := '"none"' | '"token"' | '"jwt"' | '"session"'
+/// STACKED   := '"token"' | '"jwt"' | '"session"'   each once; not both "token" and "jwt"
 /// ROUTE     := '"' ('/' SEGMENT)+ '"'
 /// SEGMENT   := TEXT | '{' NAME '}' | '{*' NAME '}'   a wildcard only as the last segment
 /// NAME      := a Rust identifier; each name appears once
@@ -211,9 +213,78 @@ use proc_macro::TokenStream;
 /// `max_per_peer` cap the connections of one user and of one peer address,
 /// refused with 429 (or close 4429) before `connect` runs.
 ///
+/// `auth = ["session", "token"]` is an auth stack (`sockwarden::Stack`):
+/// the consumer takes either credential, here a browser's session cookie
+/// and an API client's token, failing closed. Every credential the
+/// handshake carries is checked: one that is refused (an unknown token, an
+/// expired JWT) refuses the handshake; a session cookie that names no
+/// session refuses it too when another credential names a user;
+/// credentials of two different users are refused (401, or close 4401);
+/// a handshake without any credential is anonymous. The list's order is the
+/// precedence: when several credentials name the same user, the connection
+/// keeps the first scheme's, which revokes, revalidates and refreshes it.
+/// A stack lists at least two different schemes that authenticate
+/// (`"none"` is not one: `#[requires_auth]` decides about anonymous
+/// clients), at most one of `"token"` and `"jwt"`, since both read the same
+/// token carriers: `"session"` with `"token"` or `"jwt"`, in either order.
+/// A stack with `"session"` authenticates by cookie, so
+/// its origin policy defaults to the same host, as for `auth = "session"`,
+/// and refuses handshakes without `Origin`: declare `missing_origin =
+/// "allow"` when API clients, which send none, use the stack's token.
+/// `{session}` in a group name needs `auth = "session"` alone, since a
+/// stack may let a user in without a session.
+///
+/// ```
+/// use axum::extract::FromRef;
+/// use sockwarden::prelude::*;
+/// use sockwarden::{Hub, Tokens};
+/// use sockwarden::session::Sessions;
+/// # #[derive(Clone)]
+/// # pub struct AppUser { id: u64 }
+/// # impl AuthUser for AppUser { type Id = u64; fn id(&self) -> u64 { self.id } }
+///
+/// // Browsers by their HTTP session, API clients by `Authorization: Token …`.
+/// #[consumer(path = "/ws/feed", auth = ["session", "token"], missing_origin = "allow")]
+/// #[requires_auth]
+/// pub struct Feed {
+///     #[user]
+///     user: AppUser,
+/// }
+///
+/// impl Consumer for Feed {
+///     type In = String;
+///     async fn receive(&mut self, cx: &mut Cx<Self>, msg: String) -> Result<(), Error> {
+///         cx.send_text(msg).await
+///     }
+/// }
+///
+/// // The router state provides what both schemes need.
+/// #[derive(Clone)]
+/// struct App { sessions: Sessions<AppUser>, tokens: Tokens<AppUser>, hub: Hub }
+/// impl FromRef<App> for Sessions<AppUser> {
+///     fn from_ref(app: &App) -> Self { app.sessions.clone() }
+/// }
+/// impl FromRef<App> for Tokens<AppUser> {
+///     fn from_ref(app: &App) -> Self { app.tokens.clone() }
+/// }
+/// impl FromRef<App> for Hub {
+///     fn from_ref(app: &App) -> Self { app.hub.clone() }
+/// }
+///
+/// fn app(state: App) -> axum::Router {
+///     axum::Router::new()
+///         .consumer::<Feed>()
+///         .layer(state.sessions.layer())
+///         .with_state(state)
+/// }
+/// # let _ = app;
+/// assert!(<<Feed as sockwarden::Endpoint>::Auth as sockwarden::Authenticate>::COOKIES);
+/// ```
+///
 /// `origins` says which pages may open the socket, checked before any
 /// credential is read; refusals are 403 (or close 1008). Undeclared, a
-/// consumer that authenticates by cookie (`auth = "session"`) admits its
+/// consumer that authenticates by cookie (`auth = "session"`, or a stack
+/// with `"session"`) admits its
 /// own host only and refuses a handshake without `Origin`, and other
 /// consumers admit any page, since a token is not sent by the browser on
 /// its own. `"any"` turns the check off and must be written out.
@@ -326,6 +397,8 @@ use proc_macro::TokenStream;
 ///   generic struct;
 /// - an unknown, repeated or mistyped argument, an invalid route, an unknown
 ///   auth scheme or reject mode, an invalid duration, size or marker;
+/// - an auth stack that is empty or has one scheme, lists a scheme twice,
+///   lists `"none"`, or lists both `"token"` and `"jwt"`;
 /// - an empty `protocols` list, a subprotocol that is not an HTTP token or is
 ///   listed twice, or one that is the token marker of the auth scheme;
 /// - a route capture without a `#[path]` field, or a `#[path]` field whose

@@ -34,7 +34,7 @@ use crate::auth::{AuthUser, Authenticate, Credential};
 use crate::close::{CloseCode, Disconnect};
 use crate::consumer::Consumer;
 use crate::cx::{Cx, Socket};
-use crate::endpoint::Limits;
+use crate::endpoint::{Limits, Spec};
 use crate::error::{Error, ErrorKind};
 use crate::hub::{Delivery, Mailbox};
 use crate::message::{DecodeError, Frame, Inbound};
@@ -148,6 +148,8 @@ struct Watch {
     expires: Option<Instant>,
     every: Option<Duration>,
     next_check: Option<Instant>,
+    /// The declared period, kept for a connection that logs in later.
+    period: Option<Duration>,
 }
 
 /// Which credential clock ran out.
@@ -161,12 +163,19 @@ impl Watch {
     fn new(credential: &Credential, every: Option<Duration>, user: bool) -> Watch {
         let now = Instant::now();
         let expires = credential.expires_at().map(|at| instant_of(at, now));
+        let period = every;
         let every = every.filter(|_| user);
         Watch {
             expires,
             every,
             next_check: every.and_then(|every| now.checked_add(every)),
+            period,
         }
+    }
+
+    /// Watches the credential a login or logout moved the connection to.
+    fn rebind(&mut self, credential: &Credential, user: bool) {
+        *self = Watch::new(credential, self.period, user);
     }
 
     fn deadline(&self) -> Option<(Instant, Check)> {
@@ -256,27 +265,37 @@ pub(crate) struct Auth<A: Authenticate> {
 /// chain of such calls would multiply the memory of every idle connection.
 pub(crate) async fn run<C: Consumer>(
     on_upgrade: OnUpgrade,
+    spec: &'static Spec,
     mut consumer: C,
     mut cx: Cx<C>,
     mut auth: Auth<C::Auth>,
 ) {
-    let Some(socket) = upgraded(on_upgrade, &C::SPEC).await else {
+    let Some(socket) = upgraded(on_upgrade, spec).await else {
         return;
     };
     let mailbox = cx.mailbox();
+    cx.attach_auth(auth.state.clone());
     let mut watch = Watch::new(
         &auth.credential,
-        C::SPEC.limits.revalidate,
+        spec.limits.revalidate,
         cx.user().is_some(),
     );
     let mut next = match cx.open(socket).await {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     };
-    let mut live = Liveness::new(&C::SPEC.limits);
-    let mut rate = Rate::new(C::SPEC.limits.messages_per_second);
+    let mut live = Liveness::new(&spec.limits);
+    let mut rate = Rate::new(spec.limits.messages_per_second);
     let mut read_failed = false;
+    // One timer for the connection's life, for whichever clock runs out
+    // first; `armed` is the instant it is set to.
+    let timer = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     let why = loop {
+        if let Some(credential) = cx.take_rebound() {
+            rebind(&consumer, &mut cx, &mut auth, &mut watch, credential);
+        }
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
         {
@@ -309,7 +328,7 @@ pub(crate) async fn run<C: Consumer>(
         let Some(socket) = cx.socket() else {
             break Disconnect::Lost;
         };
-        // One timer per read, for whichever clock runs out first.
+        // The earliest of the liveness and credential clocks.
         let deadline = match (live.deadline(), watch.deadline()) {
             (Some((at, _)), Some((check_at, check))) if check_at < at => {
                 Some((check_at, Wake::Check(check)))
@@ -317,9 +336,26 @@ pub(crate) async fn run<C: Consumer>(
             (Some((at, timer)), _) => Some((at, Wake::Timer(timer))),
             (None, check) => check.map(|(at, check)| (at, Wake::Check(check))),
         };
+        // Most reads move a deadline later (the keepalive restarts with
+        // every frame), so re-arming the timer for each would cost a timer
+        // wheel insertion and removal per message. It is re-armed only when
+        // a deadline comes earlier than the armed one; when it fires early,
+        // the loop finds the deadline moved and arms it again.
+        if let Some((at, _)) = deadline
+            && armed.is_none_or(|armed| at < armed)
+        {
+            timer.as_mut().reset(at);
+            armed = Some(at);
+        }
         let wake = tokio::select! {
             read = socket.next() => Wake::Read(read),
-            wake = expiry(deadline) => wake,
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                match deadline {
+                    Some((at, wake)) if at <= Instant::now() => wake,
+                    _ => continue,
+                }
+            }
             () = mailbox.ready() => Wake::Mail,
         };
         let read = match wake {
@@ -333,7 +369,7 @@ pub(crate) async fn run<C: Consumer>(
                 continue;
             }
             Wake::Check(check) => {
-                next = on_check(&mut cx, &mut auth, &mut watch, check).await;
+                next = on_check(&mut cx, &mut auth, &mut watch, check, live.limits).await;
                 continue;
             }
         };
@@ -342,7 +378,7 @@ pub(crate) async fn run<C: Consumer>(
             match rate.take() {
                 Pace::Ok => {}
                 Pace::Warn => {
-                    let limit = C::SPEC.limits.messages_per_second.unwrap_or_default();
+                    let limit = spec.limits.messages_per_second.unwrap_or_default();
                     let warning = format!(
                         "too many messages: at most {limit} a second; this one was dropped"
                     );
@@ -399,12 +435,43 @@ pub(crate) async fn run<C: Consumer>(
     // Dropping `cx` here leaves the hub: groups, indexes and caps.
 }
 
+/// Takes over the credential that a login or logout in the last handler
+/// moved the connection to (`Cx::login`, `Cx::logout`): it is the one
+/// revalidated from now on, and declared `{session}` groups follow it.
+fn rebind<C: Consumer>(
+    consumer: &C,
+    cx: &mut Cx<C>,
+    auth: &mut Auth<C::Auth>,
+    watch: &mut Watch,
+    credential: Credential,
+) {
+    fn session(credential: &Credential) -> Option<&str> {
+        match credential {
+            Credential::Session(id) => Some(id),
+            _ => None,
+        }
+    }
+    // Both lists from the consumer as it is now: they differ only where a
+    // group names the session.
+    let before = consumer.groups(session(&auth.credential));
+    let after = consumer.groups(session(&credential));
+    for group in before.iter().filter(|group| !after.contains(group)) {
+        cx.leave(group);
+    }
+    for group in after.iter().filter(|group| !before.contains(group)) {
+        cx.join(group);
+    }
+    watch.rebind(&credential, cx.user().is_some());
+    auth.credential = credential;
+}
+
 /// Acts on a credential clock.
 async fn on_check<C: Consumer>(
     cx: &mut Cx<C>,
     auth: &mut Auth<C::Auth>,
     watch: &mut Watch,
     check: Check,
+    limits: &Limits,
 ) -> Next {
     match check {
         Check::Expired => {
@@ -422,7 +489,7 @@ async fn on_check<C: Consumer>(
             // Bounded like the handshake's lookup: a stuck store must not
             // stop the connection from serving its client.
             let revalidated = tokio::time::timeout(
-                C::SPEC.limits.auth_timeout,
+                limits.auth_timeout,
                 C::Auth::revalidate(&auth.state, user, &auth.credential),
             )
             .await
@@ -493,17 +560,6 @@ async fn refresh<C: Consumer>(
 #[derive(serde::Serialize)]
 struct RefreshedFrame {
     r#type: &'static str,
-}
-
-/// Resolves at a deadline, if one is armed.
-async fn expiry<T>(deadline: Option<(Instant, T)>) -> T {
-    match deadline {
-        Some((at, timer)) => {
-            tokio::time::sleep_until(at).await;
-            timer
-        }
-        None => std::future::pending().await,
-    }
 }
 
 /// Hands what arrived in the inbox to the consumer, a bounded number per
@@ -781,9 +837,9 @@ pub(crate) async fn reject(mut socket: Socket, rejection: &Rejection) {
 mod size_tests {
     use super::*;
 
-    fn output_size<F, A, B, C, D, R>(_: &F) -> usize
+    fn output_size<F, A, B, C, D, E, R>(_: &F) -> usize
     where
-        F: FnOnce(A, B, C, D) -> R,
+        F: FnOnce(A, B, C, D, E) -> R,
     {
         std::mem::size_of::<R>()
     }

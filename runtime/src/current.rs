@@ -29,6 +29,13 @@ impl Current {
         }
     }
 
+    /// Names another user (a login) or none (a logout), for every read
+    /// from now on.
+    pub(crate) fn set_user<U: AuthUser>(&self, user: Option<&U>) {
+        let user = user.map(|user| Arc::new(user.clone()) as Arc<dyn Any + Send + Sync>);
+        *self.user.write().unwrap_or_else(PoisonError::into_inner) = user;
+    }
+
     /// Runs `fut` with this as the current connection.
     pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, fut)

@@ -13,11 +13,13 @@ use serde::Serialize;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::auth::session::{Handoff, LOGGED_OUT, SessionLogin};
+use crate::auth::{AuthUser, Authenticate, Carrier, Credential};
 use crate::close::CloseCode;
 use crate::current::Current;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
-use crate::hub::{Hub, Mailbox, Recipients, Registration};
+use crate::hub::{Hub, Mailbox, Recipients, Refusal, Registration};
 use crate::message::Text;
 use crate::scope::Scope;
 
@@ -76,6 +78,12 @@ pub struct Cx<C: Endpoint> {
     joining: Option<Vec<String>>,
     /// What `current_user` answers inside this connection's handlers.
     current: Current,
+    /// The auth scheme's state (for `login` and `logout`), from the moment
+    /// the connection task runs.
+    auth: Option<<C::Auth as Authenticate>::State>,
+    /// The credential a login or logout moved the connection to, for the
+    /// connection task to revalidate from then on.
+    rebound: Option<Credential>,
 }
 
 /// Where sent messages go: held until the upgrade completes, then the socket.
@@ -102,6 +110,8 @@ impl<C: Endpoint> Cx<C> {
             current,
             registration,
             joining: Some(Vec::new()),
+            auth: None,
+            rebound: None,
         }
     }
 
@@ -257,6 +267,240 @@ impl<C: Endpoint> Cx<C> {
     pub(crate) fn scope_mut(&mut self) -> &mut Scope<C::User> {
         &mut self.scope
     }
+
+    /// Hands the connection its auth scheme's state, for `login` and
+    /// `logout`.
+    pub(crate) fn attach_auth(&mut self, state: <C::Auth as Authenticate>::State) {
+        self.auth = Some(state);
+    }
+
+    /// The credential a login or logout moved the connection to since the
+    /// last call.
+    pub(crate) fn take_rebound(&mut self) -> Option<Credential> {
+        self.rebound.take()
+    }
+
+    /// Logs `user` in on this connection, as the app's HTTP login would,
+    /// and returns the one-time code that hands the new session to the page.
+    ///
+    /// For consumers declared with `auth = "session"` (other schemes have no
+    /// session, and do not compile: see
+    /// [`SessionLogin`](crate::session::SessionLogin)). Call it once the
+    /// connection is open (`receive`, `event`); in `connect` it fails.
+    ///
+    /// What it does, at once, with nothing left to save:
+    ///
+    /// 1. **A new session** for `user` in the app's store: a fresh id, so
+    ///    a session id known before the login is worth nothing after it,
+    ///    written as [`Sessions::login`](crate::Sessions::login) writes it
+    ///    (for axum-login, the user id and session auth hash).
+    /// 2. **A one-time code** for it ([`Handoff`]): send
+    ///    [`code`](Handoff::code) to the page, which posts it to the app's
+    ///    [handoff route](crate::Sessions::handoff_route) and gets its
+    ///    session cookie in the answer. The session id itself never goes
+    ///    over the socket.
+    /// 3. **The connection is `user`**, on the new session: [`Cx::user`],
+    ///    [`current_user`](crate::current_user), and the hub's user and
+    ///    session indexes say so, so an HTTP logout of the new session, "log
+    ///    out everywhere" for `user`, and `revalidate` reach it. Declared
+    ///    `{session}` groups move to the new session. The consumer's own
+    ///    `#[user]` field is its own to update.
+    /// 4. **The connection's previous session, if any, is deleted**, which
+    ///    closes that session's other sockets with 4401 `logged out`; its
+    ///    data carries over when it was `user`'s.
+    ///
+    /// # Errors
+    ///
+    /// An error frame (the connection stays, as it was) when the store
+    /// fails, or when `user` already holds the consumer's
+    /// `max_per_user` connections; a server error (close 1011) when called
+    /// in `connect`.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use serde_json::json;
+    /// use sockwarden::prelude::*;
+    ///
+    /// #[derive(Clone, Serialize, Deserialize)]
+    /// struct User { id: u64, name: String }
+    /// impl AuthUser for User {
+    ///     type Id = u64;
+    ///     fn id(&self) -> u64 { self.id }
+    /// }
+    ///
+    /// #[derive(Deserialize)]
+    /// #[serde(tag = "type")]
+    /// enum LobbyIn {
+    ///     #[serde(rename = "login")]
+    ///     Login { name: String, password: String },
+    ///     #[serde(rename = "logout")]
+    ///     Logout,
+    /// }
+    ///
+    /// #[consumer(path = "/ws/lobby", auth = "session")]
+    /// struct Lobby { #[user] user: Option<User> }
+    ///
+    /// impl Consumer for Lobby {
+    ///     type In = LobbyIn;
+    ///     async fn receive(&mut self, cx: &mut Cx<Self>, msg: LobbyIn) -> Result<(), Error> {
+    ///         match msg {
+    ///             LobbyIn::Login { name, password } => {
+    ///                 // … check the password …
+    ///                 let user = User { id: 1, name };
+    ///                 let handoff = cx.login(&user).await?;
+    ///                 self.user = Some(user);
+    ///                 // The page posts this code to the handoff route for its cookie.
+    ///                 cx.send(&json!({ "type": "logged_in", "code": handoff.code() })).await
+    ///             }
+    ///             LobbyIn::Logout => {
+    ///                 cx.logout().await?;
+    ///                 self.user = None;
+    ///                 cx.send(&json!({ "type": "logged_out" })).await
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub async fn login(&mut self, user: &C::User) -> Result<Handoff, Error>
+    where
+        C::Auth: SessionLogin,
+    {
+        let sessions = C::Auth::sessions(self.auth_state()?).clone();
+        let previous = self.session();
+        let (id, handoff) = sessions
+            .login_session(user, previous.as_ref())
+            .await
+            .map_err(|error| store_failed::<C>(self.id, "logging in", &error))?;
+        let credential = Credential::Session(id.to_string());
+        // The cap as this consumer's handshakes count it, app defaults in.
+        let per_user = self.hub().spec::<C>().limits.max_per_user;
+        let rebound =
+            self.registration
+                .rebind(Some(user.id().to_string()), credential.clone(), per_user);
+        if let Err(refusal) = rebound {
+            sessions.abandon(&id, &handoff).await;
+            return Err(match refusal {
+                Refusal::UserCap => Error::reply("too many connections for this user"),
+                Refusal::PeerCap | Refusal::ShuttingDown => {
+                    Error::reply("the login was refused; try again later")
+                }
+            });
+        }
+        self.scope
+            .set_user(Some(user.clone()), Some(Carrier::Cookie));
+        self.current.set_user(Some(user));
+        self.rebound = Some(credential);
+        tracing::info!(
+            consumer = C::SPEC.name,
+            conn = %self.id,
+            user = %user.id(),
+            "websocket logged in"
+        );
+        // Only now that this connection is off it: the deletion closes the
+        // previous session's other sockets, not this one.
+        if let Some(previous) = previous
+            && let Err(error) = sessions.delete_session(&previous).await
+        {
+            tracing::warn!(
+                conn = %self.id,
+                %error,
+                "the session before a login was not deleted; it lives until it expires"
+            );
+        }
+        Ok(handoff)
+    }
+
+    /// Logs this connection's user out: deletes its session from the
+    /// store, which closes the session's other sockets with 4401
+    /// `logged out`, and ends the connection's user.
+    ///
+    /// For consumers declared with `auth = "session"` (see
+    /// [`SessionLogin`](crate::session::SessionLogin)), once the connection
+    /// is open. Then:
+    ///
+    /// - a `#[requires_auth]` consumer's connection closes with 4401
+    ///   `logged out` when the handler returns (its `#[user]` field cannot
+    ///   become anonymous); the handler may still send a last message;
+    /// - a consumer that admits anonymous users carries on, anonymous: its
+    ///   consumer sets its own `Option<User>` field to `None`.
+    ///
+    /// Either way [`Cx::user`] and [`current_user`](crate::current_user)
+    /// are `None` from here on, and the hub no longer finds the connection
+    /// under the user or the session.
+    ///
+    /// The page's cookie still names the deleted session: its next request
+    /// or handshake with it is anonymous. To have the browser drop the
+    /// cookie too, the page calls the app's HTTP logout. An anonymous
+    /// connection has nothing to log out of: `Ok` and nothing happens.
+    ///
+    /// # Errors
+    ///
+    /// An error frame when the store fails (the connection stays logged in,
+    /// as the session does); a server error (close 1011) when called in
+    /// `connect`.
+    ///
+    /// See [`Cx::login`] for an example.
+    pub async fn logout(&mut self) -> Result<(), Error>
+    where
+        C::Auth: SessionLogin,
+    {
+        let sessions = C::Auth::sessions(self.auth_state()?).clone();
+        let Some(session) = self.session() else {
+            return Ok(());
+        };
+        let user = self.user().map(|user| user.id().to_string());
+        // Off the session first, so that the deletion closes only the
+        // others; a logout never exceeds a cap.
+        let _ = self.registration.rebind(None, Credential::Opaque, None);
+        if let Err(error) = sessions.delete_session(&session).await {
+            let _ = self
+                .registration
+                .rebind(user, Credential::Session(session.to_string()), None);
+            return Err(store_failed::<C>(self.id, "logging out", &error));
+        }
+        tracing::info!(
+            consumer = C::SPEC.name,
+            conn = %self.id,
+            user = user.as_deref(),
+            "websocket logged out"
+        );
+        self.scope.set_user(None, None);
+        self.current.set_user::<C::User>(None);
+        self.rebound = Some(Credential::Opaque);
+        if self.hub().spec::<C>().requires_auth {
+            self.close(CloseCode::NOT_AUTHENTICATED, LOGGED_OUT);
+        }
+        Ok(())
+    }
+
+    fn auth_state(&self) -> Result<&<C::Auth as Authenticate>::State, Error> {
+        self.auth.as_ref().ok_or_else(|| {
+            Error(ErrorKind::Internal(
+                "cx.login and cx.logout work once the connection is open (in `receive` or \
+                 `event`), not in `connect`"
+                    .into(),
+            ))
+        })
+    }
+
+    /// The session the connection is on now, if any.
+    fn session(&self) -> Option<tower_sessions::session::Id> {
+        match self.registration.credential() {
+            Credential::Session(id) => id.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A login or logout that the store did not take: logged, and answered
+/// with an error frame (the connection stays as it was).
+fn store_failed<C: Endpoint>(
+    conn: ConnectionId,
+    doing: &'static str,
+    error: &crate::store::StoreError,
+) -> Error {
+    tracing::error!(consumer = C::SPEC.name, %conn, %error, "session store failed while {doing}");
+    Error::reply("the session store is unavailable; try again")
 }
 
 impl<C: Endpoint> fmt::Debug for Cx<C> {

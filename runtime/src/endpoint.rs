@@ -72,7 +72,7 @@ pub trait FromHandshake<S>: Endpoint {
 }
 
 /// How a refused handshake reaches the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectMode {
     /// An HTTP status (401, 403, …) before the upgrade, with a small JSON
     /// body. Cheapest, and what non-browser clients read best.
@@ -86,7 +86,7 @@ pub enum RejectMode {
 /// Where a token may travel on the handshake, in precedence order: the
 /// `Authorization` header always; the `Sec-WebSocket-Protocol` header as
 /// `<marker>, <token>`; the query string `?token=` only when enabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Carriers {
     /// The subprotocol that marks the next offered subprotocol as a token.
     /// The 101 response echoes this marker, never the token.
@@ -96,7 +96,11 @@ pub struct Carriers {
 }
 
 /// Per-connection limits, each with a defined outcome when crossed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// A consumer's attribute sets them one by one; what it leaves unset comes
+/// from the app's [`AppDefaults`](crate::AppDefaults), else from
+/// [`Limits::DEFAULT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Largest message (and frame) accepted; a larger one closes with 1009.
     pub max_message_size: usize,
@@ -140,8 +144,9 @@ pub struct Limits {
     /// (or close 4429). `None`: no cap.
     pub max_per_user: Option<u32>,
     /// How many connections one peer address may hold; past it, as above.
-    /// Behind a reverse proxy every client has the proxy's address: raise
-    /// it or turn it off there.
+    /// Behind a reverse proxy every client has the proxy's address unless
+    /// the proxy is trusted ([`AppDefaults::trust_proxy`](crate::AppDefaults::trust_proxy)),
+    /// in which case the client's forwarded address is counted.
     pub max_per_peer: Option<u32>,
 }
 
@@ -187,7 +192,11 @@ impl Limits {
 /// assert_eq!(SPEC.reject, RejectMode::Close);
 /// assert!(!SPEC.carriers.query);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Each limit and origin builder also records that the consumer set that
+/// knob itself, so that the app's [`AppDefaults`](crate::AppDefaults) fill
+/// in only what the attribute left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Spec {
     /// The consumer's type name, for logs.
@@ -209,6 +218,39 @@ pub struct Spec {
     /// Which page origins may open the socket (`origins = …`,
     /// `missing_origin = …`); checked before any credential is read.
     pub origin: OriginPolicy,
+    /// The limit and origin knobs the builders set.
+    explicit: Knobs,
+}
+
+/// A set of the limit and origin knobs, one bit each: those a [`Spec`]
+/// declares itself, or those an [`AppDefaults`](crate::AppDefaults) sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Knobs(u16);
+
+impl Knobs {
+    pub(crate) const NONE: Knobs = Knobs(0);
+    pub(crate) const MAX_MESSAGE_SIZE: Knobs = Knobs(1);
+    pub(crate) const AUTH_TIMEOUT: Knobs = Knobs(1 << 1);
+    pub(crate) const MAX_CREDENTIAL_LEN: Knobs = Knobs(1 << 2);
+    pub(crate) const PING_INTERVAL: Knobs = Knobs(1 << 3);
+    pub(crate) const PONG_TIMEOUT: Knobs = Knobs(1 << 4);
+    pub(crate) const IDLE_TIMEOUT: Knobs = Knobs(1 << 5);
+    pub(crate) const MESSAGES_PER_SECOND: Knobs = Knobs(1 << 6);
+    pub(crate) const REVALIDATE: Knobs = Knobs(1 << 7);
+    pub(crate) const OUTBOX: Knobs = Knobs(1 << 8);
+    pub(crate) const OVERFLOW: Knobs = Knobs(1 << 9);
+    pub(crate) const MAX_PER_USER: Knobs = Knobs(1 << 10);
+    pub(crate) const MAX_PER_PEER: Knobs = Knobs(1 << 11);
+    pub(crate) const ORIGINS: Knobs = Knobs(1 << 12);
+    pub(crate) const MISSING_ORIGIN: Knobs = Knobs(1 << 13);
+
+    pub(crate) const fn with(self, knob: Knobs) -> Knobs {
+        Knobs(self.0 | knob.0)
+    }
+
+    pub(crate) const fn has(self, knob: Knobs) -> bool {
+        self.0 & knob.0 == knob.0
+    }
 }
 
 impl Spec {
@@ -227,7 +269,18 @@ impl Spec {
             },
             limits: Limits::DEFAULT,
             origin: OriginPolicy::DEFAULT,
+            explicit: Knobs::NONE,
         }
+    }
+
+    /// Whether the consumer's attribute set `knob` itself.
+    pub(crate) const fn declares(&self, knob: Knobs) -> bool {
+        self.explicit.has(knob)
+    }
+
+    const fn set(mut self, knob: Knobs) -> Spec {
+        self.explicit = self.explicit.with(knob);
+        self
     }
 
     /// Refuses anonymous users (`#[requires_auth]`).
@@ -263,13 +316,13 @@ impl Spec {
     /// Sets the largest message accepted (`max_message_size = …`).
     pub const fn max_message_size(mut self, bytes: usize) -> Spec {
         self.limits.max_message_size = bytes;
-        self
+        self.set(Knobs::MAX_MESSAGE_SIZE)
     }
 
     /// Sets the auth timeout (`auth_timeout = "…"`).
     pub const fn auth_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.auth_timeout = Duration::from_millis(millis);
-        self
+        self.set(Knobs::AUTH_TIMEOUT)
     }
 
     /// Sets the keepalive ping interval (`ping_interval = "…"`); 0 turns
@@ -280,68 +333,97 @@ impl Spec {
         } else {
             Some(Duration::from_millis(millis))
         };
-        self
+        self.set(Knobs::PING_INTERVAL)
     }
 
     /// Sets how long a Ping may go unanswered (`pong_timeout = "…"`).
     pub const fn pong_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.pong_timeout = Duration::from_millis(millis);
-        self
+        self.set(Knobs::PONG_TIMEOUT)
     }
 
     /// The origin policy (`origins = "same-host" | "any" | [...]`).
     pub const fn origins(mut self, policy: OriginPolicy) -> Spec {
         self.origin.allow = policy.allow;
-        self
+        self.set(Knobs::ORIGINS)
     }
 
     /// What a handshake without `Origin` gets (`missing_origin = "allow"`).
     pub const fn missing_origin(mut self, missing: MissingOrigin) -> Spec {
         self.origin.missing = missing;
-        self
+        self.set(Knobs::MISSING_ORIGIN)
     }
 
     /// `messages_per_second = 50` (`None`: `"unlimited"`).
     pub const fn messages_per_second(mut self, limit: Option<u32>) -> Spec {
         self.limits.messages_per_second = limit;
-        self
+        self.set(Knobs::MESSAGES_PER_SECOND)
     }
 
     /// Re-reads the credential every period (`revalidate = "30s"`).
     pub const fn revalidate_ms(mut self, millis: u64) -> Spec {
         self.limits.revalidate = Some(Duration::from_millis(millis));
-        self
+        self.set(Knobs::REVALIDATE)
     }
 
     /// How many events may wait for a connection (`outbox = 256`).
     pub const fn outbox(mut self, events: usize) -> Spec {
         self.limits.outbox = events;
-        self
+        self.set(Knobs::OUTBOX)
     }
 
     /// `overflow = "drop-oldest"`.
     pub const fn drop_oldest(mut self) -> Spec {
         self.limits.overflow = Overflow::DropOldest;
-        self
+        self.set(Knobs::OVERFLOW)
+    }
+
+    /// `overflow = "close"`: close 1013 when the outbox is full, the
+    /// default, declared so that an app default does not replace it.
+    ///
+    /// ```
+    /// use sockwarden::{AppDefaults, Overflow, Spec};
+    ///
+    /// const SPEC: Spec = Spec::new("Feed", "/ws/feed").close_on_overflow();
+    /// let app = AppDefaults::new().overflow(Overflow::DropOldest);
+    /// assert_eq!(app.apply(&SPEC).limits.overflow, Overflow::Close);
+    /// ```
+    pub const fn close_on_overflow(mut self) -> Spec {
+        self.limits.overflow = Overflow::Close;
+        self.set(Knobs::OVERFLOW)
+    }
+
+    /// Sets the longest credential looked at; `#[consumer]` has no key for
+    /// it, the app's [`AppDefaults`](crate::AppDefaults) do.
+    ///
+    /// ```
+    /// use sockwarden::Spec;
+    ///
+    /// const SPEC: Spec = Spec::new("Chat", "/ws/chat").max_credential_len(1024);
+    /// assert_eq!(SPEC.limits.max_credential_len, 1024);
+    /// ```
+    pub const fn max_credential_len(mut self, bytes: usize) -> Spec {
+        self.limits.max_credential_len = bytes;
+        self.set(Knobs::MAX_CREDENTIAL_LEN)
     }
 
     /// `max_per_user = 8` (`None`: `"unlimited"`).
     pub const fn max_per_user(mut self, cap: Option<u32>) -> Spec {
         self.limits.max_per_user = cap;
-        self
+        self.set(Knobs::MAX_PER_USER)
     }
 
     /// `max_per_peer = 100` (`None`: `"unlimited"`).
     pub const fn max_per_peer(mut self, cap: Option<u32>) -> Spec {
         self.limits.max_per_peer = cap;
-        self
+        self.set(Knobs::MAX_PER_PEER)
     }
 
     /// Closes a connection without data messages for this long with 1000
     /// (`idle_timeout = "…"`).
     pub const fn idle_timeout_ms(mut self, millis: u64) -> Spec {
         self.limits.idle_timeout = Some(Duration::from_millis(millis));
-        self
+        self.set(Knobs::IDLE_TIMEOUT)
     }
 }
 

@@ -156,15 +156,31 @@
 //!   hash checked.
 //! - `testing`: [`testing`], a test client that drives the real stack.
 
+// The guide: one file per section, in reading order; sections whose
+// examples need a feature are shown only when it is on (docs.rs turns all
+// of them on).
+#![doc = include_str!("../guide/01-consumers.md")]
+#![doc = include_str!("../guide/02-auth.md")]
+#![doc = include_str!("../guide/03-rejections.md")]
+#![doc = include_str!("../guide/04-sessions.md")]
+#![doc = include_str!("../guide/05-revocation.md")]
+#![doc = include_str!("../guide/06-groups.md")]
+#![doc = include_str!("../guide/07-limits.md")]
+#![doc = include_str!("../guide/08-shutdown.md")]
+#![cfg_attr(feature = "testing", doc = include_str!("../guide/09-testing.md"))]
+#![doc = include_str!("../guide/10-proxy.md")]
+
 mod auth;
 mod close;
 mod connection;
 mod consumer;
 mod current;
 mod cx;
+mod defaults;
 mod dispatch;
 mod endpoint;
 mod error;
+mod forwarded;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
@@ -193,7 +209,7 @@ pub mod __private;
 pub use auth::session;
 pub use auth::{
     Anonymous, AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, NoAuth, NoState,
-    SessionAuth, Sessions, TokenAuth,
+    SessionAuth, Sessions, Stack, StackUser, TokenAuth,
 };
 #[cfg(feature = "jwt")]
 pub use auth::{Jwt, JwtAuth};
@@ -201,9 +217,14 @@ pub use close::{CloseCode, Disconnect};
 pub use consumer::{Connect, Consumer};
 pub use current::{current_connection, current_user};
 pub use cx::{ConnectionId, Cx};
+pub use defaults::AppDefaults;
 pub use endpoint::{Carriers, Endpoint, FromHandshake, Limits, RejectMode, Spec};
 pub use error::Error;
+pub use forwarded::ProxyHeader;
 pub use hub::{Event, Hub, Overflow, Recipients, SendError};
+/// An IP network (`10.0.0.0/8`) or single address, for
+/// [`AppDefaults::trust_proxy`]; the [`ipnet`](https://docs.rs/ipnet) crate's.
+pub use ipnet::IpNet;
 pub use message::{DecodeError, Frame, Inbound, Text};
 pub use origin::{AllowedOrigin, MissingOrigin, OriginError, OriginPolicy, Origins, parse_allowed};
 pub use param::{FromParam, ParamError};

@@ -12,8 +12,10 @@
 //!
 //! - **Same host by default for cookie auth.** The Origin's host and port
 //!   must be the request's `Host` (the URI authority on HTTP/2).
-//!   `X-Forwarded-Host` is not trusted. A consumer that does not
-//!   authenticate by cookie is not checked unless it declares a policy.
+//!   `X-Forwarded-Host` is read only from a trusted reverse proxy
+//!   ([`AppDefaults::trust_proxy`](crate::AppDefaults::trust_proxy)). A
+//!   consumer that does not authenticate by cookie is not checked unless it
+//!   declares a policy.
 //! - **An allow-list** of exact `scheme://host[:port]` origins, validated
 //!   when the policy is built. The subdomain rule: an entry
 //!   `https://*.example.com` matches one or more labels in front of
@@ -67,14 +69,17 @@ use crate::reject::{RejectKind, Rejection};
 /// `https://app.example.com` both match `Host: app.example.com`. A site
 /// served only over HTTPS that wants the scheme pinned lists its origin.
 ///
-/// **Behind a reverse proxy** the `Host` is whatever the proxy forwards.
-/// `X-Forwarded-Host` and `Forwarded` are not read: any client can send
-/// them, and only a proxy that overwrites them makes them true, which the
-/// server cannot know from the request. A proxy that rewrites `Host` to the
-/// upstream's address (nginx's `proxy_pass` does, unless told
-/// `proxy_set_header Host $host`) makes every same-host check fail, closed.
-/// Either forward the public `Host`, or, the robust pattern, list the public
-/// origins: `origins = ["https://app.example.com"]`.
+/// **Behind a reverse proxy** the `Host` is whatever the proxy forwards. A
+/// proxy that rewrites `Host` to the upstream's address (nginx's
+/// `proxy_pass` does, unless told `proxy_set_header Host $host`) makes
+/// every same-host check fail, closed. `X-Forwarded-Host` and `Forwarded:
+/// host=` are read only when the TCP peer is a proxy the app trusts
+/// ([`AppDefaults::trust_proxy`](crate::AppDefaults::trust_proxy)), and
+/// only the one of its [`ProxyHeader`](crate::ProxyHeader): then, when the
+/// proxy forwards a host, the Origin is compared with it instead of
+/// `Host`. From any other peer they are ignored: any client can send them.
+/// The robust pattern needs none of this: list the public origins,
+/// `origins = ["https://app.example.com"]`.
 ///
 /// **Allow-list.** Each entry is exactly `scheme://host[:port]`, lowercase,
 /// as a browser serialises the page's origin: no path, no trailing slash,
@@ -423,6 +428,18 @@ impl OriginPolicy {
     /// assert!(policy.check(&handshake("https://evil.example"), false).is_ok());
     /// ```
     pub fn check(&self, request: &Parts, cookie_auth: bool) -> Result<(), Rejection> {
+        self.check_host(request, cookie_auth, None)
+    }
+
+    /// [`OriginPolicy::check`], with the host a trusted proxy forwarded
+    /// (`X-Forwarded-Host`, `Forwarded: host=`) standing for the request's
+    /// own for the same-host rule.
+    pub(crate) fn check_host(
+        &self,
+        request: &Parts,
+        cookie_auth: bool,
+        forwarded_host: Option<&str>,
+    ) -> Result<(), Rejection> {
         let policy = self.resolve(cookie_auth);
         if matches!(policy.allow, Origins::Any | Origins::SameHostForCookies) {
             return Ok(());
@@ -453,7 +470,12 @@ impl OriginPolicy {
                 }
             }
             _ => {
-                let host = request_host(request)?;
+                let host = match forwarded_host {
+                    Some(host) => {
+                        parse_host(host).map_err(|_| refuse("the forwarded host is malformed"))?
+                    }
+                    None => request_host(request)?,
+                };
                 if origin.on_host(&host) {
                     Ok(())
                 } else if !origin.is_web() {
@@ -1353,6 +1375,31 @@ mod tests {
     }
 
     const APP: OriginPolicy = OriginPolicy::list(&["https://app.example.com"]);
+
+    #[test]
+    fn a_forwarded_host_stands_for_the_host() {
+        let behind = from("127.0.0.1:8080", Some("https://app.example.com"));
+        let policy = OriginPolicy::same_host();
+        assert!(policy.check(&behind, true).is_err());
+        assert!(
+            policy
+                .check_host(&behind, true, Some("app.example.com"))
+                .is_ok()
+        );
+        let refused = policy
+            .check_host(&behind, true, Some("other.example.com"))
+            .unwrap_err();
+        assert_eq!(
+            refused.reason(),
+            "origin https://app.example.com is not this host"
+        );
+        let refused = policy
+            .check_host(&behind, true, Some("app.example.com/x"))
+            .unwrap_err();
+        assert_eq!(refused.reason(), "the forwarded host is malformed");
+        // An allow-list does not look at hosts at all.
+        assert!(APP.check_host(&behind, true, Some("evil.example")).is_ok());
+    }
 
     // -- allow-list entries ------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 #[cfg(feature = "jwt")]
 pub use crate::auth::JwtAuth;
-pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, SessionAuth, TokenAuth};
+pub use crate::auth::{Anonymous, AuthUser, Authenticate, NoAuth, SessionAuth, Stack, TokenAuth};
 pub use crate::consumer::Consumer;
 pub use crate::cx::Cx;
 pub use crate::dispatch::{Identifies, decode_event, forward_event, require_user};

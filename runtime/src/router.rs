@@ -109,7 +109,11 @@ where
     C::Auth: AuthState<S>,
     Hub: FromRef<S>,
 {
-    let spec = &C::SPEC;
+    let hub = Hub::from_ref(&state);
+    // The consumer's declaration with the app's defaults filled in: from
+    // here on, and in the connection task, every limit and policy is read
+    // from it, never from `C::SPEC`.
+    let spec = hub.spec::<C>();
     let (mut parts, _body) = request.into_parts();
     let accept = match handshake::accept_key(&parts) {
         Ok(accept) => accept,
@@ -128,9 +132,25 @@ where
         refuse(spec, rejection, parts, accept.clone(), protocol)
     };
 
+    // Who is on the other end: the TCP peer, or the client that the
+    // trusted proxy in front names.
+    let tcp_peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let (peer, forwarded_host) = match (tcp_peer, hub.defaults()) {
+        (Some(tcp_peer), Some(defaults)) => {
+            let client = defaults.client(tcp_peer, &parts.headers);
+            (Some(client.addr), client.host)
+        }
+        (peer, _) => (peer, None),
+    };
     // Before any credential is read: a foreign page must not learn whether
     // the cookie it made the browser send is valid.
-    if let Err(rejection) = spec.origin.check(&parts, C::Auth::COOKIES) {
+    let checked = spec
+        .origin
+        .check_host(&parts, C::Auth::COOKIES, forwarded_host);
+    if let Err(rejection) = checked {
         return deny(rejection, None, &mut parts);
     }
     let auth_state = <C::Auth as AuthState<S>>::state(&state);
@@ -189,10 +209,7 @@ where
         headers: std::mem::take(&mut parts.headers),
         subprotocols,
         selected_protocol: protocol,
-        peer: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0),
+        peer,
     });
     scope.set_user(user, carrier);
 
@@ -218,7 +235,6 @@ where
     let id = ConnectionId::next();
     let user_id = scope.user().map(|user| user.id().to_string());
     let peer = scope.peer_addr().map(|addr| addr.ip());
-    let hub = Hub::from_ref(&state);
     let registration = match hub.admit(id, user_id, credential.clone(), peer, &spec.limits) {
         Ok(registration) => registration,
         Err(refusal) => {
@@ -283,7 +299,7 @@ where
         "websocket accepted"
     );
     cx.scope_mut().release_handshake();
-    tokio::spawn(connection::run(on_upgrade, consumer, cx, auth));
+    tokio::spawn(connection::run(on_upgrade, spec, consumer, cx, auth));
     handshake::switching_protocols(accept, protocol)
 }
 

@@ -148,7 +148,22 @@ impl<U: Clone> Scope<U> {
     }
 
     /// The peer's address, when the app is served with
-    /// `into_make_service_with_connect_info::<SocketAddr>()`.
+    /// `into_make_service_with_connect_info::<SocketAddr>()` (as
+    /// [`serve`](crate::serve) does).
+    ///
+    /// Behind a reverse proxy the app trusts
+    /// ([`AppDefaults::trust_proxy`](crate::AppDefaults::trust_proxy)), it
+    /// is the client the proxy forwarded, with port 0 when the proxy sent
+    /// no port.
+    ///
+    /// ```
+    /// use sockwarden::Scope;
+    ///
+    /// let scope: Scope<sockwarden::Anonymous> = Scope::builder("/ws")
+    ///     .peer_addr("203.0.113.7:0".parse().unwrap())
+    ///     .build();
+    /// assert_eq!(scope.peer_addr().unwrap().ip().to_string(), "203.0.113.7");
+    /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
     }

@@ -3,10 +3,12 @@
 //! real WebSocket client (tokio-tungstenite).
 
 mod adversarial;
+mod app_defaults;
 mod apps;
 mod auth;
 mod blocking;
 mod browser;
+mod consumer_login;
 mod dispatch;
 mod expansion;
 mod faults;
@@ -21,6 +23,7 @@ mod messages;
 mod processes;
 mod scope;
 mod sessions;
+mod stacks;
 mod state;
 mod stores;
 mod testing;

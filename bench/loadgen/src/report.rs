@@ -718,10 +718,8 @@ fn targets_table(targets: &[Target]) -> String {
 
 fn autobahn(path: Option<&Path>) -> String {
     match path.and_then(|path| fs::read_to_string(path).ok()) {
-        Some(results) => format!(
-            "## Protocol conformance (Autobahn)\n\n{}\n",
-            results.trim_end()
-        ),
+        // RESULTS.md brings its own heading.
+        Some(results) => format!("{}\n", results.trim_end()),
         None => String::new(),
     }
 }

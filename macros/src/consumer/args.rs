@@ -61,6 +61,55 @@ impl AuthScheme {
     }
 }
 
+/// What `auth = ...` declares: one scheme, or a stack of schemes in
+/// precedence order (`auth = ["session", "token"]`), already checked: a
+/// stack has two or more distinct schemes that authenticate, at most one of
+/// which reads tokens.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Auth {
+    /// The schemes, in the order written; one for `auth = "..."`.
+    pub(crate) schemes: Vec<&'static AuthScheme>,
+}
+
+impl Auth {
+    /// The consumer's auth when `auth` is not given.
+    pub(crate) fn default_scheme() -> Auth {
+        Auth {
+            schemes: vec![AuthScheme::DEFAULT],
+        }
+    }
+
+    /// Whether connections are authenticated, so that a user type is needed.
+    pub(crate) fn authenticates(&self) -> bool {
+        self.schemes.iter().any(|scheme| scheme.authenticates())
+    }
+
+    /// Whether a scheme reads tokens from the carriers.
+    pub(crate) fn reads_tokens(&self) -> bool {
+        self.schemes.iter().any(|scheme| scheme.reads_tokens)
+    }
+
+    /// Whether every authenticated connection has a session: `auth =
+    /// "session"` alone, since a stack may let a user in by token.
+    pub(crate) fn always_session(&self) -> bool {
+        matches!(self.schemes.as_slice(), [scheme] if scheme.name == "session")
+    }
+
+    /// The argument as written, for messages: `auth = "token"` or
+    /// `auth = ["session", "token"]`.
+    pub(crate) fn written(&self) -> String {
+        let names: Vec<String> = self
+            .schemes
+            .iter()
+            .map(|scheme| format!("\"{}\"", scheme.name))
+            .collect();
+        match names.as_slice() {
+            [name] => format!("auth = {name}"),
+            _ => format!("auth = [{}]", names.join(", ")),
+        }
+    }
+}
+
 /// How a connection refused by auth is told so (`reject = "..."`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reject {
@@ -102,8 +151,8 @@ pub(crate) struct ConsumerArgs {
     /// `protocols = ["chat.v2", "chat.v1"]`: non-empty, HTTP tokens, no
     /// duplicates.
     pub(crate) protocols: Option<Arg<Vec<LitStr>>>,
-    /// `auth = "token"`.
-    pub(crate) auth: Option<Arg<&'static AuthScheme>>,
+    /// `auth = "token"`, or a stack: `auth = ["session", "token"]`.
+    pub(crate) auth: Option<Arg<Auth>>,
     /// `user = AppUser`: the user type, for a consumer without a `#[user]` field.
     pub(crate) user: Option<Arg<Type>>,
     /// `reject = "close"`.
@@ -619,12 +668,103 @@ fn parse_user(value: &Value, key: Key, errors: &mut Errors) -> Option<Type> {
     }
 }
 
-fn parse_auth(value: &Expr, key: Key, errors: &mut Errors) -> Option<&'static AuthScheme> {
+/// `auth = "token"`, or a stack of schemes, `auth = ["session", "token"]`,
+/// whose order is their precedence. Every bad entry of a stack is reported.
+fn parse_auth(value: &Expr, key: Key, errors: &mut Errors) -> Option<Auth> {
     let schemes: Vec<(&str, &'static AuthScheme)> = AuthScheme::ALL
         .iter()
         .map(|scheme| (scheme.name, scheme))
         .collect();
-    parse_choice(value, key, errors, "auth scheme", &schemes)
+    let Some(list) = array(value) else {
+        let scheme = parse_choice(value, key, errors, "auth scheme", &schemes)?;
+        return Some(Auth {
+            schemes: vec![scheme],
+        });
+    };
+    const EXAMPLE: &str = r#"auth = ["session", "token"]"#;
+    match list.elems.len() {
+        0 => {
+            errors.spanned(
+                list,
+                format!(
+                    "an auth stack needs at least two schemes; write `{EXAMPLE}`, or \
+                     `auth = \"none\"` for a consumer without auth"
+                ),
+            );
+            return None;
+        }
+        1 => {
+            // The one scheme as a plain string, when it is one.
+            let fix = match literal(&list.elems[0]) {
+                Some(Lit::Str(lit)) if lit.suffix().is_empty() => {
+                    format!("auth = {}", lit.token())
+                }
+                _ => key.example().to_owned(),
+            };
+            errors.spanned(
+                list,
+                format!(
+                    "an auth stack needs at least two schemes; for one scheme write `{fix}`, \
+                     without the brackets"
+                ),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let mut stack: Vec<&'static AuthScheme> = Vec::with_capacity(list.elems.len());
+    let mut valid = true;
+    for elem in &list.elems {
+        let lit = match literal(elem) {
+            Some(Lit::Str(lit)) if lit.suffix().is_empty() => lit,
+            _ => {
+                errors.spanned(
+                    elem,
+                    format!("`auth` takes string literals; write `{EXAMPLE}`"),
+                );
+                valid = false;
+                continue;
+            }
+        };
+        let name = lit.value();
+        let Some(&(_, scheme)) = schemes.iter().find(|(option, _)| *option == name) else {
+            // The message of `auth = "..."`, listing every scheme.
+            parse_choice(elem, key, errors, "auth scheme", &schemes);
+            valid = false;
+            continue;
+        };
+        if !scheme.authenticates() {
+            errors.spanned(
+                lit,
+                format!(
+                    "`{name}` cannot be stacked: a stack lists the credentials a client may \
+                     authenticate with, and `#[requires_auth]` decides whether clients without \
+                     any get in; remove `\"{name}\"` from the list"
+                ),
+            );
+            valid = false;
+        } else if stack.iter().any(|seen| seen.name == name) {
+            errors.spanned(lit, format!("duplicate auth scheme `{name}`; list it once"));
+            valid = false;
+        } else if let Some(reader) = stack
+            .iter()
+            .find(|seen| seen.reads_tokens && scheme.reads_tokens)
+        {
+            errors.spanned(
+                lit,
+                format!(
+                    "`{name}` and `{}` cannot be stacked: both read the token carriers \
+                     (`Authorization`, the subprotocol marker, `?token=`), so every token would \
+                     be checked by both and refused by one; keep one of them",
+                    reader.name
+                ),
+            );
+            valid = false;
+        } else {
+            stack.push(scheme);
+        }
+    }
+    valid.then_some(Auth { schemes: stack })
 }
 
 fn parse_reject(value: &Expr, key: Key, errors: &mut Errors) -> Option<Reject> {
@@ -1069,7 +1209,10 @@ mod tests {
             .map(LitStr::value)
             .collect();
         assert_eq!(protocols, ["chat.v2", "chat.v1"]);
-        assert_eq!(args.auth.unwrap().value.unwrap().name, "token");
+        assert_eq!(
+            args.auth.unwrap().value.unwrap().written(),
+            r#"auth = "token""#
+        );
         let user = args.user.unwrap().value.unwrap();
         assert_eq!(quote!(#user).to_string(), "crate :: users :: AppUser");
         assert_eq!(args.reject.unwrap().value, Some(Reject::Close));
@@ -1101,6 +1244,96 @@ mod tests {
     fn default_scheme_is_none() {
         assert_eq!(AuthScheme::DEFAULT.name, "none");
         assert!(!AuthScheme::DEFAULT.authenticates());
+    }
+
+    /// The schemes of `auth = [...]`, by name, in order.
+    fn stack(tokens: TokenStream) -> Vec<&'static str> {
+        let args = parse_ok(tokens);
+        let auth = args.auth.unwrap().value.unwrap();
+        auth.schemes.iter().map(|scheme| scheme.name).collect()
+    }
+
+    #[test]
+    fn auth_stacks() {
+        assert_eq!(
+            stack(quote!(auth = ["session", "token"])),
+            ["session", "token"]
+        );
+        assert_eq!(
+            stack(quote!(auth = ["token", "session",])),
+            ["token", "session"]
+        );
+        assert_eq!(stack(quote!(auth = ["jwt", "session"])), ["jwt", "session"]);
+        let auth = parse_ok(quote!(auth = ["session", "jwt"]))
+            .auth
+            .unwrap()
+            .value
+            .unwrap();
+        assert_eq!(auth.written(), r#"auth = ["session", "jwt"]"#);
+        assert!(auth.authenticates() && auth.reads_tokens() && !auth.always_session());
+        let list =
+            proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!(["session", "token"]));
+        assert_eq!(stack(quote!(auth = #list)), ["session", "token"]);
+        let session = parse_ok(quote!(auth = "session"))
+            .auth
+            .unwrap()
+            .value
+            .unwrap();
+        assert!(session.always_session() && !session.reads_tokens());
+    }
+
+    #[test]
+    fn auth_stack_mistakes() {
+        assert_eq!(
+            messages(quote!(auth = [])),
+            [
+                "an auth stack needs at least two schemes; write `auth = [\"session\", \"token\"]`, \
+                 or `auth = \"none\"` for a consumer without auth"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(auth = ["token"])),
+            [
+                "an auth stack needs at least two schemes; for one scheme write \
+                 `auth = \"token\"`, without the brackets"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(auth = ["session", "session"])),
+            ["duplicate auth scheme `session`; list it once"]
+        );
+        assert_eq!(
+            messages(quote!(auth = ["none", "token"])),
+            [
+                "`none` cannot be stacked: a stack lists the credentials a client may \
+                 authenticate with, and `#[requires_auth]` decides whether clients without any \
+                 get in; remove `\"none\"` from the list"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(auth = ["session", "cookie"])),
+            ["unknown auth scheme `cookie`; expected one of `none`, `token`, `jwt`, `session`"]
+        );
+        assert_eq!(
+            messages(quote!(auth = ["token", "session", "jwt"])),
+            [
+                "`jwt` and `token` cannot be stacked: both read the token carriers \
+                 (`Authorization`, the subprotocol marker, `?token=`), so every token would be \
+                 checked by both and refused by one; keep one of them"
+            ]
+        );
+        // Every bad entry, each at its own literal; the list is not used.
+        let mut errors = Errors::new();
+        let args = parse(
+            quote!(auth = [session, "tokn", "none", "token"]),
+            &mut errors,
+        );
+        let messages = errors.messages();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].starts_with("`auth` takes string literals"));
+        assert!(messages[1].starts_with("unknown auth scheme `tokn`"));
+        assert!(messages[2].starts_with("`none` cannot be stacked"));
+        assert!(args.auth.unwrap().value.is_none());
     }
 
     #[test]

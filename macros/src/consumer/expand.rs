@@ -19,13 +19,31 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
     let route = &model.route;
 
     // A user type that is not a user is reported at the `#[user]` field.
-    let (user, auth) = match (&model.user, model.auth.runtime_type) {
-        (Some(user), Some(runtime_type)) => {
+    let runtime_types: Option<Vec<&str>> = model
+        .auth
+        .schemes
+        .iter()
+        .map(|scheme| scheme.runtime_type)
+        .collect();
+    let (user, auth) = match (&model.user, runtime_types) {
+        (Some(user), Some(runtime_types)) => {
             let span = Span::call_site().located_at(user.span());
-            let runtime_type = format_ident!("{runtime_type}");
+            // `[a, b, c]` is `Stack<A, Stack<B, C>>`: the precedence is the
+            // runtime's, read from the left.
+            let scheme = runtime_types
+                .iter()
+                .rev()
+                .map(|runtime_type| {
+                    let runtime_type = format_ident!("{runtime_type}");
+                    quote_spanned!(span=> ::sockwarden::__private::#runtime_type<Self::User>)
+                })
+                .reduce(|stacked, scheme| {
+                    quote_spanned!(span=> ::sockwarden::__private::Stack<#scheme, #stacked>)
+                })
+                .expect("an auth declaration names at least one scheme");
             (
                 quote_spanned!(span=> type User = #user;),
-                quote_spanned!(span=> type Auth = ::sockwarden::__private::#runtime_type<Self::User>;),
+                quote_spanned!(span=> type Auth = #scheme;),
             )
         }
         _ => (
@@ -82,8 +100,12 @@ pub(crate) fn consumer(input: &ItemStruct, model: &Consumer) -> TokenStream {
         let events = Literal::u64_unsuffixed(events);
         spec.extend(quote!(.outbox(#events)));
     }
-    if model.overflow == Some(Overflow::DropOldest) {
-        spec.extend(quote!(.drop_oldest()));
+    // Declared even when it is the runtime's default, so that an app-wide
+    // default does not override what the consumer wrote.
+    match model.overflow {
+        Some(Overflow::DropOldest) => spec.extend(quote!(.drop_oldest())),
+        Some(Overflow::Close) => spec.extend(quote!(.close_on_overflow())),
+        None => {}
     }
     if let Some(cap) = model.max_per_user {
         let cap = cap_tokens(cap);

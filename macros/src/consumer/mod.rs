@@ -784,6 +784,108 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_expands_to_nested_runtime_stacks() {
+        let consumer = quote!(
+            #[requires_auth]
+            struct Feed {
+                #[user]
+                user: AppUser,
+            }
+        );
+        let output = expanded(
+            quote!(path = "/ws", auth = ["session", "token"]),
+            consumer.clone(),
+        );
+        let expected = "type Auth = :: sockwarden :: __private :: Stack < :: sockwarden :: \
+                        __private :: SessionAuth < Self :: User > , :: sockwarden :: __private \
+                        :: TokenAuth < Self :: User > > ;";
+        assert!(
+            output.contains(expected),
+            "missing `{expected}` in:\n{output}"
+        );
+        let output = expanded(quote!(path = "/ws", auth = ["jwt", "session"]), consumer);
+        let expected = "type Auth = :: sockwarden :: __private :: Stack < :: sockwarden :: \
+                        __private :: JwtAuth < Self :: User > , :: sockwarden :: __private :: \
+                        SessionAuth < Self :: User > > ;";
+        assert!(
+            output.contains(expected),
+            "missing `{expected}` in:\n{output}"
+        );
+    }
+
+    #[test]
+    fn stack_rules() {
+        let stack = quote!(path = "/", auth = ["session", "token"]);
+        assert_eq!(
+            errors(
+                stack.clone(),
+                quote!(
+                    #[requires_auth]
+                    struct Feed {}
+                )
+            ),
+            [
+                "`auth = [\"session\", \"token\"]` needs to know the user type; add a \
+                 `#[user] user: YourUser` field or `user = YourUser` to `#[consumer]`"
+            ]
+        );
+        assert_eq!(
+            errors(
+                quote!(
+                    path = "/",
+                    auth = ["session", "token"],
+                    protocols = ["bearer"]
+                ),
+                quote!(
+                    #[requires_auth]
+                    struct Feed {
+                        #[user]
+                        user: AppUser,
+                    }
+                )
+            ),
+            [
+                "the subprotocol `bearer` is the default token marker of `auth = [\"session\", \
+                 \"token\"]`, which a client sends before its token; rename the subprotocol or \
+                 choose another marker with `token_protocol = \"jwt\"`"
+            ]
+        );
+        // A stack may let a user in by token: no session to name a group by.
+        let messages = errors(
+            quote!(
+                path = "/",
+                auth = ["session", "token"],
+                groups = ["s:{session}"]
+            ),
+            quote!(
+                #[requires_auth]
+                struct Feed {
+                    #[user]
+                    user: AppUser,
+                }
+            ),
+        );
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0].starts_with("`{session}` names a group"),
+            "{messages:?}"
+        );
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            errors(
+                stack,
+                quote!(
+                    struct Feed {
+                        #[user]
+                        user: Option<AppUser>,
+                    }
+                )
+            ),
+            none
+        );
+    }
+
+    #[test]
     fn anonymous_consumers_use_no_auth() {
         let output = expanded(
             quote!(path = "/"),

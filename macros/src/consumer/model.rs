@@ -5,8 +5,8 @@
 //! scheme) are skipped, because that input has its own error.
 
 use super::args::{
-    Arg, AuthScheme, ConsumerArgs, GroupName, GroupPart, MissingOriginArg, OriginsArg, Overflow,
-    Reject, Route,
+    Arg, Auth, AuthScheme, ConsumerArgs, GroupName, GroupPart, MissingOriginArg, OriginsArg,
+    Overflow, Reject, Route,
 };
 use super::fields::{ConsumerField, Source, unraw};
 use crate::errors::Errors;
@@ -22,8 +22,8 @@ pub(crate) struct Consumer {
     pub(crate) route: LitStr,
     /// The subprotocols the consumer speaks, when given.
     pub(crate) protocols: Option<Vec<LitStr>>,
-    /// The auth scheme.
-    pub(crate) auth: &'static AuthScheme,
+    /// The auth scheme, or the stack of them.
+    pub(crate) auth: Auth,
     /// The user type; `None` when the scheme does not authenticate.
     pub(crate) user: Option<Type>,
     /// Whether `#[requires_auth]` was given.
@@ -99,20 +99,20 @@ pub(crate) fn validate(
         check_route_fields(input, route, &fields, errors);
     }
 
-    let auth = match &args.auth {
+    let auth = match args.auth.take() {
         Some(arg) => arg.value,
-        None => Some(AuthScheme::DEFAULT),
+        None => Some(Auth::default_scheme()),
     };
-    let user = match auth {
+    let user = match &auth {
         Some(auth) => check_auth(input, auth, &args, requires_auth, &fields, errors),
         None => None,
     };
-    if let Some(auth) = auth {
+    if let Some(auth) = &auth {
         check_protocols(auth, &args, errors);
     }
     let groups = match value(args.groups.take()) {
         Some(groups) => {
-            let sessions = auth.is_some_and(|auth| auth.name == "session");
+            let sessions = auth.as_ref().is_some_and(Auth::always_session);
             check_groups(groups, &fields, requires_auth.is_some(), sessions, errors)
         }
         None => Vec::new(),
@@ -345,11 +345,11 @@ fn path_field_for(name: &str) -> String {
 
 /// A subprotocol must not be the token marker of a scheme that reads tokens:
 /// a client offering it would be taken to send a token next.
-fn check_protocols(auth: &AuthScheme, args: &ConsumerArgs, errors: &mut Errors) {
+fn check_protocols(auth: &Auth, args: &ConsumerArgs, errors: &mut Errors) {
     let Some(protocols) = args.protocols.as_ref().and_then(|arg| arg.value.as_ref()) else {
         return;
     };
-    if !auth.reads_tokens {
+    if !auth.reads_tokens() {
         return;
     }
     let (marker, given) = match &args.token_protocol {
@@ -371,10 +371,10 @@ fn check_protocols(auth: &AuthScheme, args: &ConsumerArgs, errors: &mut Errors) 
             )
         } else {
             format!(
-                "the subprotocol `{marker}` is the default token marker of `auth = \"{}\"`, \
-                 which a client sends before its token; rename the subprotocol or choose \
-                 another marker with `token_protocol = \"jwt\"`",
-                auth.name
+                "the subprotocol `{marker}` is the default token marker of `{}`, which a \
+                 client sends before its token; rename the subprotocol or choose another \
+                 marker with `token_protocol = \"jwt\"`",
+                auth.written()
             )
         };
         errors.spanned(protocol, message);
@@ -389,7 +389,7 @@ const DEFAULT_TOKEN_PROTOCOL: &str = "bearer";
 /// authenticates.
 fn check_auth(
     input: &ItemStruct,
-    auth: &AuthScheme,
+    auth: &Auth,
     args: &ConsumerArgs,
     requires_auth: Option<&Attribute>,
     fields: &[ConsumerField],
@@ -482,9 +482,9 @@ fn check_auth(
         errors.spanned(
             &input.ident,
             format!(
-                "`auth = \"{}\"` needs to know the user type; add a `{field}` field or \
-                 `user = YourUser` to `#[consumer]`",
-                auth.name
+                "`{}` needs to know the user type; add a `{field}` field or `user = YourUser` \
+                 to `#[consumer]`",
+                auth.written()
             ),
         );
         return None;

@@ -620,6 +620,14 @@ impl<U: AuthUser + DeserializeOwned> Authenticate for JwtAuth<U> {
         }
     }
 
+    fn present_carrier(_: &Jwt<U>, request: &Parts, spec: &Spec) -> Option<Carrier> {
+        super::token::token_carrier(request, spec)
+    }
+
+    fn issues(credential: &Credential) -> bool {
+        matches!(credential, Credential::Jwt { .. })
+    }
+
     /// A fresh token sent in-band, `{"type":"auth","token":"…"}`, checked
     /// as at the handshake; the connection then keeps it only if it names
     /// the same user (another user's token closes it with 4403).

@@ -12,6 +12,7 @@ mod credential;
 mod jwt;
 mod none;
 pub mod session;
+mod stack;
 mod token;
 
 use std::fmt;
@@ -27,6 +28,7 @@ pub use credential::Credential;
 pub use jwt::{Jwt, JwtAuth};
 pub use none::{Anonymous, NoAuth, NoState};
 pub use session::{SessionAuth, Sessions};
+pub use stack::{Stack, StackUser};
 pub use token::TokenAuth;
 
 use crate::endpoint::Spec;
@@ -76,7 +78,8 @@ pub enum Identity<U> {
 }
 
 /// An auth scheme: `auth = "token"` names [`TokenAuth`], `auth = "none"`
-/// names [`NoAuth`].
+/// names [`NoAuth`], `auth = ["session", "token"]` names a [`Stack`] of
+/// schemes.
 ///
 /// A scheme takes what it needs from the router's state as
 /// [`Authenticate::State`] (for token auth, the app's [`Tokens`](crate::Tokens)),
@@ -107,6 +110,32 @@ pub trait Authenticate: Send + Sync + 'static {
         request: &Parts,
         spec: &Spec,
     ) -> impl Future<Output = Result<Identity<Self::User>, Rejection>> + Send;
+
+    /// Where this scheme's credential travels on `request`, if the client
+    /// sent one at all, valid or not: the header, subprotocol or query
+    /// carrier a token scheme would read, a session scheme's cookie.
+    ///
+    /// A [`Stack`] asks it of a scheme that answered
+    /// [`Identity::Anonymous`]: a credential that is present but names no
+    /// one (a stale session cookie) must refuse a handshake that another
+    /// scheme of the stack identifies, or a leftover credential would be
+    /// silently ignored. The default, `None`, suits schemes that refuse
+    /// every present credential they cannot use instead of answering
+    /// anonymous.
+    fn present_carrier(state: &Self::State, request: &Parts, spec: &Spec) -> Option<Carrier> {
+        let _ = (state, request, spec);
+        None
+    }
+
+    /// Whether `credential` is of the kind this scheme lets connections in
+    /// with ([`Credential::Token`] for [`TokenAuth`], …), so that a
+    /// [`Stack`] hands a connection's [`revalidate`](Authenticate::revalidate)
+    /// to the scheme that let it in. The default claims none: a custom
+    /// scheme that is stacked and revalidates must say which are its own.
+    fn issues(credential: &Credential) -> bool {
+        let _ = credential;
+        false
+    }
 
     /// Tells the scheme's state which hub holds the connections it let in,
     /// so that revoking a credential in the state's store closes them. The

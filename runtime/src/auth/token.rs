@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use axum::extract::FromRef;
 use axum::http::request::Parts;
 
-use super::{AuthState, AuthUser, Authenticate, Credential, Identity, find_token};
+use super::{AuthState, AuthUser, Authenticate, Carrier, Credential, Identity, find_token};
 use crate::endpoint::Spec;
 use crate::hub::Hub;
 use crate::reject::Rejection;
@@ -51,8 +51,27 @@ impl<U: AuthUser> Authenticate for TokenAuth<U> {
         }
     }
 
+    fn present_carrier(_: &Tokens<U>, request: &Parts, spec: &Spec) -> Option<Carrier> {
+        token_carrier(request, spec)
+    }
+
+    fn issues(credential: &Credential) -> bool {
+        matches!(credential, Credential::Token(_))
+    }
+
     fn link(tokens: &Tokens<U>, hub: &Hub) {
         tokens.link(hub);
+    }
+}
+
+/// The carrier of the token a handshake presents, malformed or not: the
+/// carrier [`find_token`] reads, or the one it refuses.
+pub(super) fn token_carrier(request: &Parts, spec: &Spec) -> Option<Carrier> {
+    match find_token(request, spec) {
+        Ok(found) => found.map(|(_, carrier)| carrier),
+        // Every refusal of `find_token` names its carrier; a refusal is a
+        // present credential all the same.
+        Err(rejection) => Some(rejection.carrier().unwrap_or(Carrier::Header)),
     }
 }
 

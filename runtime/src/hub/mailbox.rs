@@ -21,7 +21,7 @@ use crate::close::CloseCode;
 ///
 /// assert_eq!(Limits::DEFAULT.overflow, Overflow::Close);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Overflow {
     /// Close the connection with 1013 (try again later): the client learns
     /// that it missed events and can reconnect and resynchronise. The

@@ -15,7 +15,9 @@ mod mailbox;
 mod recipients;
 mod registration;
 mod registry;
+mod specs;
 
+use std::any::TypeId;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
@@ -35,8 +37,11 @@ pub(crate) use registry::{Caps, Refusal};
 use crate::auth::Credential;
 use crate::close::CloseCode;
 use crate::cx::ConnectionId;
+use crate::defaults::AppDefaults;
+use crate::endpoint::{Endpoint, Spec};
 use crate::layer::{Address, Body, ChannelLayer, Envelope, Node, NodeId};
 use registry::{Member, Registry};
+use specs::Specs;
 
 /// The live connections of an app, and the way to reach them.
 ///
@@ -102,6 +107,10 @@ pub(crate) struct Inner {
     drained: Notify,
     layer: Option<Arc<dyn ChannelLayer>>,
     node: NodeId,
+    /// Set at most once, where the hub is built: every consumer resolves
+    /// its spec against the same defaults for the hub's life.
+    defaults: OnceLock<AppDefaults>,
+    specs: Specs,
 }
 
 impl Hub {
@@ -138,7 +147,76 @@ impl Hub {
                 drained: Notify::new(),
                 layer,
                 node: NodeId::random(),
+                defaults: OnceLock::new(),
+                specs: Specs::default(),
             }),
+        }
+    }
+
+    /// Sets the app's defaults: the limits and origin policy of every
+    /// consumer that does not declare its own, and the reverse proxies it
+    /// trusts. See [`AppDefaults`].
+    ///
+    /// # Panics
+    ///
+    /// When this hub (or a clone of it) already has defaults: they are set
+    /// once, where the hub is built, so that every connection of a consumer
+    /// runs under the same ones.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use sockwarden::prelude::*;
+    /// use sockwarden::{AppDefaults, Hub, OriginPolicy};
+    ///
+    /// #[consumer(path = "/ws/feed")]
+    /// struct Feed;
+    /// # impl Consumer for Feed {
+    /// #     type In = sockwarden::Frame;
+    /// #     async fn receive(&mut self, _: &mut Cx<Self>, _: sockwarden::Frame) -> Result<(), Error> { Ok(()) }
+    /// # }
+    ///
+    /// let hub = Hub::new().with_defaults(
+    ///     AppDefaults::new()
+    ///         .max_message_size(64 * 1024)
+    ///         .origins(OriginPolicy::list(&["https://app.example.com"])),
+    /// );
+    /// assert_eq!(hub.defaults().unwrap(), &AppDefaults::new()
+    ///     .max_message_size(64 * 1024)
+    ///     .origins(OriginPolicy::list(&["https://app.example.com"])));
+    /// let app: Router = Router::new().consumer::<Feed>().with_state(hub);
+    /// # let _ = app;
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn with_defaults(self, defaults: AppDefaults) -> Hub {
+        if self.inner.defaults.set(defaults).is_err() {
+            panic!("this hub already has its defaults: call `Hub::with_defaults` once");
+        }
+        self
+    }
+
+    /// The app's defaults, if [`Hub::with_defaults`] set them.
+    ///
+    /// ```
+    /// use sockwarden::{AppDefaults, Hub};
+    ///
+    /// assert!(Hub::new().defaults().is_none());
+    /// let hub = Hub::new().with_defaults(AppDefaults::new().outbox(8));
+    /// assert_eq!(hub.defaults(), Some(&AppDefaults::new().outbox(8)));
+    /// ```
+    pub fn defaults(&self) -> Option<&AppDefaults> {
+        self.inner.defaults.get()
+    }
+
+    /// The spec consumer `C` runs with in this hub: its own `C::SPEC`
+    /// without defaults, else the merged one, resolved once per consumer.
+    pub(crate) fn spec<C: Endpoint>(&self) -> &'static Spec {
+        match self.inner.defaults.get() {
+            None => &C::SPEC,
+            Some(defaults) => self
+                .inner
+                .specs
+                .resolve(TypeId::of::<C>(), &C::SPEC, defaults),
         }
     }
 
@@ -368,6 +446,7 @@ impl std::fmt::Debug for Hub {
         f.debug_struct("Hub")
             .field("connections", &self.connections())
             .field("layer", &self.inner.layer.is_some())
+            .field("defaults", &self.defaults())
             .finish()
     }
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::{Hub, Mailbox};
+use super::{Hub, Mailbox, Refusal};
+use crate::auth::Credential;
 use crate::cx::ConnectionId;
 
 /// Leaves the hub when dropped: however the connection task ends (even by
@@ -33,6 +34,28 @@ impl Registration {
 
     pub(crate) fn leave(&self, group: &str) {
         self.hub.leave(self.id, group);
+    }
+
+    /// Files the connection under another user and credential (a login or
+    /// a logout on the open connection); see `Registry::rebind`.
+    pub(crate) fn rebind(
+        &self,
+        user: Option<String>,
+        credential: Credential,
+        per_user: Option<u32>,
+    ) -> Result<(), Refusal> {
+        self.hub
+            .registry()
+            .rebind(self.id, user.map(Into::into), credential, per_user)
+    }
+
+    /// The credential the connection is filed under now.
+    pub(crate) fn credential(&self) -> Credential {
+        self.hub
+            .registry()
+            .credential(self.id)
+            .cloned()
+            .unwrap_or(Credential::Opaque)
     }
 }
 

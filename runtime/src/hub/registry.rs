@@ -86,6 +86,48 @@ impl Registry {
         Ok(())
     }
 
+    /// Files a live connection under another user and credential (a login
+    /// or a logout on the open connection), the user cap checked as on
+    /// admission: a connection that becomes a user already at the cap is
+    /// refused and stays as it was.
+    pub(crate) fn rebind(
+        &mut self,
+        id: ConnectionId,
+        user: Option<Arc<str>>,
+        credential: Credential,
+        per_user: Option<u32>,
+    ) -> Result<(), Refusal> {
+        let Some(member) = self.members.get_mut(&id) else {
+            return Ok(());
+        };
+        if let (Some(cap), Some(user)) = (per_user, &user)
+            && member.user.as_ref() != Some(user)
+            && self.users.get(user).map_or(0, Conns::len) >= cap as usize
+        {
+            return Err(Refusal::UserCap);
+        }
+        if let Some(old) = member.user.take() {
+            unindex(&mut self.users, &old, id);
+        }
+        unindex_credential(&mut self.sessions, &mut self.tokens, &member.credential, id);
+        if let Some(user) = &user {
+            index(&mut self.users, user.clone(), id);
+        }
+        match &credential {
+            Credential::Session(session) => index(&mut self.sessions, session.as_str().into(), id),
+            Credential::Token(digest) => index(&mut self.tokens, *digest, id),
+            _ => {}
+        }
+        member.user = user;
+        member.credential = credential;
+        Ok(())
+    }
+
+    /// The credential a connection is filed under now.
+    pub(crate) fn credential(&self, id: ConnectionId) -> Option<&Credential> {
+        self.members.get(&id).map(|member| &member.credential)
+    }
+
     /// Forgets a connection; returns the groups it left empty.
     pub(crate) fn remove(&mut self, id: ConnectionId) -> Vec<Arc<str>> {
         let Some(member) = self.members.remove(&id) else {
@@ -94,11 +136,7 @@ impl Registry {
         if let Some(user) = &member.user {
             unindex(&mut self.users, user, id);
         }
-        match &member.credential {
-            Credential::Session(session) => unindex(&mut self.sessions, session.as_str(), id),
-            Credential::Token(digest) => unindex(&mut self.tokens, digest, id),
-            _ => {}
-        }
+        unindex_credential(&mut self.sessions, &mut self.tokens, &member.credential, id);
         if let Some(peer) = member.peer
             && let Entry::Occupied(mut count) = self.peers.entry(peer)
         {
@@ -194,6 +232,19 @@ impl Registry {
     }
 }
 
+fn unindex_credential(
+    sessions: &mut HashMap<Arc<str>, Conns>,
+    tokens: &mut HashMap<[u8; 32], Conns>,
+    credential: &Credential,
+    id: ConnectionId,
+) {
+    match credential {
+        Credential::Session(session) => unindex(sessions, session.as_str(), id),
+        Credential::Token(digest) => unindex(tokens, digest, id),
+        _ => {}
+    }
+}
+
 fn index<K: Hash + Eq>(index: &mut HashMap<K, Conns>, key: K, id: ConnectionId) {
     match index.entry(key) {
         Entry::Occupied(mut held) => held.get_mut().push(id),
@@ -274,6 +325,93 @@ mod tests {
         assert_eq!(admit("alice"), Err(Refusal::UserCap));
         assert_eq!(admit("bob"), Ok(()));
         assert_eq!(admit("carol"), Err(Refusal::PeerCap));
+    }
+
+    #[test]
+    fn a_rebound_connection_is_found_under_its_new_user_and_session_only() {
+        let mut registry = Registry::default();
+        let (id, other) = (ConnectionId::next(), ConnectionId::next());
+        let mut anonymous = member("x", Credential::Opaque, "10.0.0.1");
+        anonymous.user = None;
+        registry.admit(id, anonymous, NO_CAPS).unwrap();
+        registry
+            .admit(
+                other,
+                member("alice", Credential::Session("s0".into()), "10.0.0.2"),
+                NO_CAPS,
+            )
+            .unwrap();
+
+        // A login: anonymous to alice on session s1.
+        let s1 = Credential::Session("s1".into());
+        registry
+            .rebind(id, Some("alice".into()), s1.clone(), None)
+            .unwrap();
+        assert_eq!(registry.user("alice").count(), 2);
+        assert_eq!(registry.session("s1").count(), 1);
+        assert_eq!(registry.session("s0").count(), 1);
+        assert_eq!(registry.credential(id), Some(&s1));
+
+        // A second login rotates the session: s1 no longer finds it.
+        registry
+            .rebind(
+                id,
+                Some("alice".into()),
+                Credential::Session("s2".into()),
+                None,
+            )
+            .unwrap();
+        assert_eq!(registry.session("s1").count(), 0);
+        assert!(!registry.sessions.contains_key("s1"));
+        assert_eq!(registry.session("s2").count(), 1);
+
+        // A logout: anonymous again, in no user or session index.
+        registry.rebind(id, None, Credential::Opaque, None).unwrap();
+        assert_eq!(registry.user("alice").count(), 1);
+        assert!(!registry.sessions.contains_key("s2"));
+        assert_eq!(registry.credential(id), Some(&Credential::Opaque));
+
+        // Removal still leaves every index empty.
+        registry.remove(id);
+        registry.remove(other);
+        assert!(registry.users.is_empty() && registry.sessions.is_empty());
+        assert!(registry.members.is_empty() && registry.peers.is_empty());
+    }
+
+    #[test]
+    fn a_rebind_into_a_user_at_the_cap_is_refused_and_changes_nothing() {
+        let mut registry = Registry::default();
+        let (id, held) = (ConnectionId::next(), ConnectionId::next());
+        let mut anonymous = member("x", Credential::Opaque, "10.0.0.1");
+        anonymous.user = None;
+        registry.admit(id, anonymous, NO_CAPS).unwrap();
+        registry
+            .admit(
+                held,
+                member("alice", Credential::Opaque, "10.0.0.2"),
+                NO_CAPS,
+            )
+            .unwrap();
+        let refused = registry.rebind(
+            id,
+            Some("alice".into()),
+            Credential::Session("s1".into()),
+            Some(1),
+        );
+        assert_eq!(refused, Err(Refusal::UserCap));
+        assert_eq!(registry.user("alice").count(), 1);
+        assert!(registry.sessions.is_empty());
+        assert_eq!(registry.credential(id), Some(&Credential::Opaque));
+        // Staying the same user is not a new connection for the cap.
+        registry
+            .rebind(
+                held,
+                Some("alice".into()),
+                Credential::Session("s2".into()),
+                Some(1),
+            )
+            .unwrap();
+        assert_eq!(registry.session("s2").count(), 1);
     }
 
     #[test]

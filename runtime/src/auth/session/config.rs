@@ -17,6 +17,11 @@ use super::sessions::SessionLayer;
 /// by the layer agree.
 const DEFAULT_RECORD_LIFE: Duration = Duration::weeks(2);
 
+/// How long a login handoff code lives unless set: long enough for a page
+/// on a slow network to post it back, short enough that a code copied out of
+/// a log or a screen is stale.
+const DEFAULT_HANDOFF_TTL: Duration = Duration::seconds(60);
+
 /// The cookie and expiry settings of a [`Sessions`](super::Sessions).
 #[derive(Debug, Clone)]
 pub(super) struct CookieConfig {
@@ -27,6 +32,8 @@ pub(super) struct CookieConfig {
     pub(super) path: Cow<'static, str>,
     pub(super) domain: Option<Cow<'static, str>>,
     pub(super) always_save: bool,
+    /// How long a login handoff code may wait to be redeemed.
+    pub(super) handoff_ttl: Duration,
 }
 
 impl Default for CookieConfig {
@@ -41,6 +48,7 @@ impl Default for CookieConfig {
             path: Cow::Borrowed("/"),
             domain: None,
             always_save: false,
+            handoff_ttl: DEFAULT_HANDOFF_TTL,
         }
     }
 }

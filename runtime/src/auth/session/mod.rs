@@ -30,6 +30,39 @@
 //!    ([`Sessions::password_changed`]); so does "log out everywhere"
 //!    ([`Sessions::close_user`], or [`Hub::user`](crate::Hub::user)).
 //!
+//! # Logging in and out on the socket
+//!
+//! A consumer may also log its user in or out itself, from a message
+//! (credentials typed into a page that talks only over its socket):
+//! [`Cx::login`](crate::Cx::login) and [`Cx::logout`](crate::Cx::logout).
+//! Both act on the store at once (nothing to save by hand), and both rebind
+//! the connection: its user, [`current_user`](crate::current_user), and its
+//! place in the hub, so that an HTTP logout or "log out everywhere" reaches
+//! it like any other socket, and `revalidate` re-reads the new session.
+//!
+//! - **Login rotates.** `cx.login(&user)` makes a *new* session (a fresh
+//!   id) for the user, written as [`Sessions::login`] writes it (for
+//!   axum-login, with the session auth hash); a session the connection
+//!   had is deleted, which closes its other sockets with 4401 (its data
+//!   carries over to the same user's new session, as over HTTP).
+//! - **The page gets the cookie by a one-time code.** The cookie is
+//!   `HttpOnly`: only an HTTP response can set it, and page script must not
+//!   see the session id. So `cx.login` returns a [`Handoff`]: a 256-bit code,
+//!   valid for 60 s and for one use, stored in the same session store (any
+//!   process may redeem it). The consumer sends the code to its page, which
+//!   posts it to the route of [`Sessions::handoff_route`]; the answer sets
+//!   the session cookie, and from then on the page's HTTP requests and new
+//!   sockets are the user. A page that never redeems keeps its socket
+//!   logged in, and its cookie as it was.
+//! - **Logout ends the session.** `cx.logout()` deletes the connection's
+//!   session from the store and closes the session's other sockets with
+//!   4401 `logged out`. A `#[requires_auth]` consumer's connection then
+//!   closes with 4401 `logged out` once the handler returns; in a consumer
+//!   that admits anonymous users it carries on, anonymous. The page's
+//!   cookie still names the deleted session, which is anonymous on its next
+//!   request or handshake: the page may leave it, or call the app's HTTP
+//!   logout to have it removed.
+//!
 //! A session that is missing, unknown, expired, forged (a cookie that is
 //! not a session id at all), whose user no longer exists or whose auth hash
 //! is stale is **anonymous**: `#[requires_auth]` refuses it (401, or close
@@ -151,6 +184,7 @@
 mod backend;
 mod config;
 mod cookie;
+mod handoff;
 mod plain;
 mod read;
 mod revoking;
@@ -160,9 +194,11 @@ mod stores;
 #[cfg(test)]
 mod tests;
 
+pub use handoff::{Handoff, HandoffError};
 pub use plain::USER_KEY;
+pub(crate) use revoking::LOGGED_OUT;
 pub use revoking::RevokingStore;
-pub use scheme::SessionAuth;
+pub use scheme::{SessionAuth, SessionLogin};
 pub use sessions::{SessionLayer, Sessions};
 pub use stores::MemoryStore;
 #[cfg(feature = "postgres")]

@@ -14,7 +14,7 @@ use crate::close::CloseCode;
 use crate::hub::{Hub, HubLinks};
 
 /// The close reason of a socket whose session ended.
-pub(super) const LOGGED_OUT: &str = "logged out";
+pub(crate) const LOGGED_OUT: &str = "logged out";
 
 /// The app's session store, as the HTTP layer and the sockets share it:
 /// every call goes to the store, and deleting a session (what
@@ -55,6 +55,12 @@ impl RevokingStore {
             store,
             hubs: Arc::default(),
         }
+    }
+
+    /// The app's store itself: for records that are not sessions (the
+    /// login handoff codes), whose deletion must close no socket.
+    pub(super) fn inner(&self) -> &dyn SessionStore {
+        &*self.store
     }
 
     /// Remembers a hub whose connections were let in with these sessions.

@@ -82,6 +82,17 @@ impl<U: AuthUser> Authenticate for SessionAuth<U> {
         sessions.link(hub);
     }
 
+    /// The cookie, whenever one of the session's name is sent: forged,
+    /// unknown and expired sessions are anonymous here, yet present.
+    fn present_carrier(sessions: &Sessions<U>, request: &Parts, _spec: &Spec) -> Option<Carrier> {
+        let cookie = super::cookie::session_cookie(&request.headers, sessions.cookie_name());
+        (cookie != super::cookie::SessionCookie::Absent).then_some(Carrier::Cookie)
+    }
+
+    fn issues(credential: &Credential) -> bool {
+        matches!(credential, Credential::Session(_))
+    }
+
     /// Reloads the session from the store: still there, unexpired, and
     /// naming the same user (for axum-login: the user still exists and its
     /// hash still matches).
@@ -108,6 +119,58 @@ impl<U: AuthUser> Authenticate for SessionAuth<U> {
             }
             Err(_elapsed) => Err(unavailable()),
         }
+    }
+}
+
+/// An auth scheme whose connections may log in and out on their own, with
+/// [`Cx::login`](crate::Cx::login) and [`Cx::logout`](crate::Cx::logout):
+/// `auth = "session"` ([`SessionAuth`]), whose users live in the app's
+/// [`Sessions`].
+///
+/// A token or JWT consumer has no session to rotate or end, so calling
+/// `cx.login` on one does not compile:
+///
+/// ```compile_fail
+/// use sockwarden::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct User { id: u64 }
+/// impl AuthUser for User {
+///     type Id = u64;
+///     fn id(&self) -> u64 { self.id }
+/// }
+///
+/// #[consumer(path = "/ws/chat", auth = "token")]
+/// struct Chat { #[user] user: Option<User> }
+///
+/// impl Consumer for Chat {
+///     type In = serde_json::Value;
+///     async fn receive(&mut self, cx: &mut Cx<Self>, _: serde_json::Value) -> Result<(), Error> {
+///         let _ = cx.login(&User { id: 1 }).await?; // error: needs `auth = "session"`
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// ```
+/// fn logs_in<A: sockwarden::session::SessionLogin>() {}
+/// # #[derive(Clone)] struct User;
+/// # impl sockwarden::AuthUser for User { type Id = u8; fn id(&self) -> u8 { 0 } }
+/// logs_in::<sockwarden::SessionAuth<User>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`cx.login` and `cx.logout` need a consumer declared with `auth = \"session\"`",
+    label = "`{Self}` keeps no session to log in to or out of",
+    note = "declare the consumer with `#[consumer(..., auth = \"session\")]`; a token or JWT client logs in by getting a new credential and reconnecting"
+)]
+pub trait SessionLogin: Authenticate {
+    /// The sessions the scheme's state holds.
+    fn sessions(state: &Self::State) -> &Sessions<Self::User>;
+}
+
+impl<U: AuthUser> SessionLogin for SessionAuth<U> {
+    fn sessions(state: &Sessions<U>) -> &Sessions<U> {
+        state
     }
 }
 

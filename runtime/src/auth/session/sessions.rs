@@ -85,11 +85,13 @@ const PASSWORD_CHANGED: &str = "password changed";
 /// # let _ = app;
 /// ```
 pub struct Sessions<U> {
-    store: RevokingStore,
-    reader: Arc<dyn ReadUser<U>>,
-    key: &'static str,
-    config: Arc<CookieConfig>,
+    pub(super) store: RevokingStore,
+    pub(super) reader: Arc<dyn ReadUser<U>>,
+    pub(super) key: &'static str,
+    pub(super) config: Arc<CookieConfig>,
     hub: Hub,
+    /// Handoff codes being redeemed in this process (see `handoff`).
+    pub(super) redeeming: Arc<super::handoff::Redeeming>,
 }
 
 impl<U: AuthUser> Sessions<U> {
@@ -133,6 +135,7 @@ impl<U: AuthUser> Sessions<U> {
             key,
             config: Arc::default(),
             hub: Hub::new(),
+            redeeming: Arc::default(),
         }
     }
 
@@ -801,6 +804,7 @@ impl<U> Clone for Sessions<U> {
             key: self.key,
             config: Arc::clone(&self.config),
             hub: self.hub.clone(),
+            redeeming: Arc::clone(&self.redeeming),
         }
     }
 }
