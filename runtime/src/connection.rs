@@ -292,6 +292,10 @@ pub(crate) async fn run<C: Consumer>(
     let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
     let mut armed: Option<Instant> = None;
+    // Registered with the mailbox once, not once per read: a wake-up that
+    // comes while a message is handled is kept by the registration.
+    let mail = mailbox.wakeup();
+    tokio::pin!(mail);
     let why = loop {
         if let Some(credential) = cx.take_rebound() {
             rebind(&consumer, &mut cx, &mut auth, &mut watch, credential);
@@ -349,6 +353,10 @@ pub(crate) async fn run<C: Consumer>(
         }
         let wake = tokio::select! {
             read = socket.next() => Wake::Read(read),
+            () = mail.as_mut() => {
+                mail.set(mailbox.wakeup());
+                Wake::Mail
+            }
             () = &mut timer, if armed.is_some() => {
                 armed = None;
                 match deadline {
@@ -356,7 +364,6 @@ pub(crate) async fn run<C: Consumer>(
                     _ => continue,
                 }
             }
-            () = mailbox.ready() => Wake::Mail,
         };
         let read = match wake {
             Wake::Read(read) => read,
@@ -394,7 +401,10 @@ pub(crate) async fn run<C: Consumer>(
         }
         next = match read {
             None => Next::Ended(Disconnect::Lost),
-            Some(Ok(Message::Text(text))) => match watch.expires.and(refresh_token(&text)) {
+            // Only a credential that expires takes a fresh one in-band; the
+            // others' messages are not parsed twice.
+            Some(Ok(Message::Text(text))) => match watch.expires.and_then(|_| refresh_token(&text))
+            {
                 Some(token) => refresh(&mut cx, &mut auth, &mut watch, token).await,
                 None => dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await,
             },

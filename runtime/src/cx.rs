@@ -2,8 +2,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -233,11 +235,24 @@ impl<C: Endpoint> Cx<C> {
             // that waits on a client which does not read: the handler gets
             // `Gone`, and the connection closes as ordered.
             // Once ordered closed, nothing more is sent: the close frame is next.
-            Outbox::Open(socket) => tokio::select! {
-                biased;
-                () = self.registration.mailbox().stopped() => Err(Error(ErrorKind::Gone)),
-                sent = socket.send(message) => sent.map_err(|_| Error(ErrorKind::Gone)),
-            },
+            Outbox::Open(socket) => {
+                let mailbox = self.registration.mailbox();
+                if mailbox.closing() {
+                    return Err(Error(ErrorKind::Gone));
+                }
+                let mut sent = std::pin::pin!(socket.send(message));
+                // Most writes complete at once, into the kernel's buffer;
+                // only a write that has to wait also waits on a close order.
+                let first = std::future::poll_fn(|task| Poll::Ready(sent.as_mut().poll(task)));
+                if let Poll::Ready(sent) = first.await {
+                    return sent.map_err(|_| Error(ErrorKind::Gone));
+                }
+                tokio::select! {
+                    biased;
+                    () = mailbox.stopped() => Err(Error(ErrorKind::Gone)),
+                    sent = sent => sent.map_err(|_| Error(ErrorKind::Gone)),
+                }
+            }
         }
     }
 

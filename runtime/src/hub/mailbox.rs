@@ -136,9 +136,10 @@ impl Mailbox {
         self.lock().close.clone()
     }
 
-    /// Resolves when something may have arrived since the last `pop`.
-    pub(crate) async fn ready(&self) {
-        self.wake.notified().await;
+    /// Resolves when something may have arrived since the last `pop`; the
+    /// connection keeps one across turns.
+    pub(crate) fn wakeup(&self) -> tokio::sync::futures::Notified<'_> {
+        self.wake.notified()
     }
 
     /// Wakes the connection again, for deliveries left for its next turn.
@@ -222,7 +223,7 @@ mod tests {
     async fn a_push_before_waiting_is_not_lost() {
         let mailbox = Mailbox::new(8, Overflow::Close);
         mailbox.push(event(1));
-        tokio::time::timeout(std::time::Duration::from_secs(1), mailbox.ready())
+        tokio::time::timeout(std::time::Duration::from_secs(1), mailbox.wakeup())
             .await
             .expect("the wake-up was kept");
     }
