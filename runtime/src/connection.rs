@@ -296,6 +296,10 @@ pub(crate) async fn run<C: Consumer>(
     // comes while a message is handled is kept by the registration.
     let mail = mailbox.wakeup();
     tokio::pin!(mail);
+    // The paths a connection takes rarely (timers, credential checks, a
+    // refresh, the close, `disconnect`) are boxed when they run: inline,
+    // the largest of them would set the size of every connection's task,
+    // idle ones included (6.4 KB instead of 2.9 KB for a small consumer).
     let why = loop {
         if let Some(credential) = cx.take_rebound() {
             rebind(&consumer, &mut cx, &mut auth, &mut watch, credential);
@@ -317,9 +321,9 @@ pub(crate) async fn run<C: Consumer>(
             Next::Close(code, reason) => {
                 if let Some(socket) = cx.socket() {
                     if read_failed {
-                        close_after_error(socket, code, &reason).await;
+                        Box::pin(close_after_error(socket, code, &reason)).await;
                     } else {
-                        close(socket, code, &reason).await;
+                        Box::pin(close(socket, code, &reason)).await;
                     }
                 }
                 break Disconnect::Server {
@@ -368,7 +372,7 @@ pub(crate) async fn run<C: Consumer>(
         let read = match wake {
             Wake::Read(read) => read,
             Wake::Timer(timer) => {
-                next = on_timer(socket, &mut live, timer).await;
+                next = Box::pin(on_timer(socket, &mut live, timer)).await;
                 continue;
             }
             Wake::Mail => {
@@ -376,7 +380,7 @@ pub(crate) async fn run<C: Consumer>(
                 continue;
             }
             Wake::Check(check) => {
-                next = on_check(&mut cx, &mut auth, &mut watch, check, live.limits).await;
+                next = Box::pin(on_check(&mut cx, &mut auth, &mut watch, check, live.limits)).await;
                 continue;
             }
         };
@@ -389,7 +393,7 @@ pub(crate) async fn run<C: Consumer>(
                     let warning = format!(
                         "too many messages: at most {limit} a second; this one was dropped"
                     );
-                    next = reply_error(&mut cx, warning).await;
+                    next = Box::pin(reply_error(&mut cx, warning)).await;
                     live.heard(true);
                     continue;
                 }
@@ -405,7 +409,7 @@ pub(crate) async fn run<C: Consumer>(
             // others' messages are not parsed twice.
             Some(Ok(Message::Text(text))) => match watch.expires.and_then(|_| refresh_token(&text))
             {
-                Some(token) => refresh(&mut cx, &mut auth, &mut watch, token).await,
+                Some(token) => Box::pin(refresh(&mut cx, &mut auth, &mut watch, token)).await,
                 None => dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await,
             },
             Some(Ok(Message::Binary(bytes))) => {
@@ -415,7 +419,7 @@ pub(crate) async fn run<C: Consumer>(
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Next::Continue,
             Some(Ok(Message::Close(frame))) => {
                 // tungstenite has queued the reply; reading on sends it.
-                drain(socket).await;
+                Box::pin(drain(socket)).await;
                 let (code, reason) = frame.map_or((1005, String::new()), |f| {
                     (f.code.into(), f.reason.as_str().to_owned())
                 });
@@ -439,7 +443,7 @@ pub(crate) async fn run<C: Consumer>(
     let id = cx.id();
     let current = cx.current();
     let disconnected = AssertUnwindSafe(consumer.disconnect(&mut cx, why)).catch_unwind();
-    if let Err(panic) = current.scope(disconnected).await {
+    if let Err(panic) = Box::pin(current.scope(disconnected)).await {
         log_panic::<C>(id, "disconnect", panic.as_ref());
     }
     // Dropping `cx` here leaves the hub: groups, indexes and caps.
