@@ -578,7 +578,26 @@ struct RefreshedFrame {
 
 /// Hands what arrived in the inbox to the consumer, a bounded number per
 /// turn; a close order ends the connection.
+///
+/// What the handlers send in one turn is written together, once the turn
+/// ends: a member that gets ten events at once gets them in one write, not
+/// ten. (So a handler that sends, then waits a long time, delays what it
+/// sent until its turn ends; client messages are not corked.)
 async fn deliver<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, mailbox: &Mailbox) -> Next {
+    cx.cork(true);
+    let next = deliver_turn(consumer, cx, mailbox).await;
+    cx.cork(false);
+    match next {
+        // A close writes what is buffered before its close frame.
+        Next::Continue => match cx.flush().await {
+            Ok(()) => Next::Continue,
+            Err(error) => outcome::<C>(cx, Err(error)).await,
+        },
+        other => other,
+    }
+}
+
+async fn deliver_turn<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, mailbox: &Mailbox) -> Next {
     for _ in 0..EVENTS_PER_TURN {
         match mailbox.pop() {
             None => return Next::Continue,

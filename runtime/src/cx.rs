@@ -86,6 +86,28 @@ pub struct Cx<C: Endpoint> {
     /// The credential a login or logout moved the connection to, for the
     /// connection task to revalidate from then on.
     rebound: Option<Credential>,
+    /// Whether sends are buffered for one write (see [`Cx::cork`]).
+    corked: bool,
+}
+
+/// Runs a write, and stops it when a close order comes: a write that waits
+/// on a client which does not read must not hold the connection open.
+async fn until_stopped(
+    mailbox: &crate::hub::Mailbox,
+    write: impl Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
+) -> Result<(), Error> {
+    let mut write = std::pin::pin!(write);
+    // Most writes complete at once, into the kernel's buffer; only a write
+    // that has to wait also waits on a close order.
+    let first = std::future::poll_fn(|task| Poll::Ready(write.as_mut().poll(task)));
+    if let Poll::Ready(written) = first.await {
+        return written.map_err(|_| Error(ErrorKind::Gone));
+    }
+    tokio::select! {
+        biased;
+        () = mailbox.stopped() => Err(Error(ErrorKind::Gone)),
+        written = write => written.map_err(|_| Error(ErrorKind::Gone)),
+    }
 }
 
 /// Where sent messages go: held until the upgrade completes, then the socket.
@@ -114,6 +136,7 @@ impl<C: Endpoint> Cx<C> {
             joining: Some(Vec::new()),
             auth: None,
             rebound: None,
+            corked: false,
         }
     }
 
@@ -240,19 +263,33 @@ impl<C: Endpoint> Cx<C> {
                 if mailbox.closing() {
                     return Err(Error(ErrorKind::Gone));
                 }
-                let mut sent = std::pin::pin!(socket.send(message));
-                // Most writes complete at once, into the kernel's buffer;
-                // only a write that has to wait also waits on a close order.
-                let first = std::future::poll_fn(|task| Poll::Ready(sent.as_mut().poll(task)));
-                if let Poll::Ready(sent) = first.await {
-                    return sent.map_err(|_| Error(ErrorKind::Gone));
-                }
-                tokio::select! {
-                    biased;
-                    () = mailbox.stopped() => Err(Error(ErrorKind::Gone)),
-                    sent = sent => sent.map_err(|_| Error(ErrorKind::Gone)),
+                if self.corked {
+                    until_stopped(mailbox, socket.feed(message)).await
+                } else {
+                    until_stopped(mailbox, socket.send(message)).await
                 }
             }
+        }
+    }
+
+    /// While corked, sends are buffered (up to the socket's write buffer)
+    /// instead of written one by one; [`Cx::flush`] writes them.
+    pub(crate) fn cork(&mut self, corked: bool) {
+        self.corked = corked;
+    }
+
+    /// Writes what corked sends buffered.
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        match &mut self.outbox {
+            Outbox::Open(socket) => {
+                let mailbox = self.registration.mailbox();
+                if mailbox.closing() {
+                    // The close frame that comes next flushes them.
+                    return Err(Error(ErrorKind::Gone));
+                }
+                until_stopped(mailbox, socket.flush()).await
+            }
+            Outbox::Pending(_) => Ok(()),
         }
     }
 

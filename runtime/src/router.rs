@@ -377,11 +377,16 @@ pub(crate) async fn upgraded(on_upgrade: OnUpgrade, spec: &Spec) -> Option<crate
     let max = spec.limits.max_message_size;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_SIZE)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
     Some(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
 }
+
+/// How many bytes of buffered sends make a write; below it, sends are
+/// written at their flush. Only a turn of group events buffers (several
+/// events, one write); every other send is flushed at once.
+const WRITE_BUFFER_SIZE: usize = 4096;
 
 /// Bytes read from the socket at a time; tungstenite allocates it up front.
 const READ_BUFFER_SIZE: usize = 4096;
