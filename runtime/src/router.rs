@@ -388,5 +388,9 @@ pub(crate) async fn upgraded(on_upgrade: OnUpgrade, spec: &Spec) -> Option<crate
 /// events, one write); every other send is flushed at once.
 const WRITE_BUFFER_SIZE: usize = 4096;
 
-/// Bytes read from the socket at a time; tungstenite allocates it up front.
-const READ_BUFFER_SIZE: usize = 4096;
+/// Bytes read from the socket at a time; tungstenite allocates it up front
+/// and zero-fills its free part before every read. 2 KiB holds many of the
+/// small JSON messages sockets carry and is a quarter of an idle
+/// connection's memory; the price is more reads for a large message (a
+/// 1 MiB message takes 512), whose frame is still allocated once, whole.
+const READ_BUFFER_SIZE: usize = 2048;
