@@ -7,8 +7,9 @@
 //! its other sockets. One login runs against Redis (`REDIS_URL`) and one
 //! against PostgreSQL (`DATABASE_URL`) when they are set.
 
+use sockwarden_tests::postgres::SchemaStore;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -777,31 +778,10 @@ async fn a_socket_login_redeems_against_redis() {
 
 #[tokio::test]
 async fn a_socket_login_redeems_against_postgres() {
-    use sockwarden::session::PostgresStore;
-    use sockwarden::session::tower_sessions_sqlx_store::sqlx;
-
-    let Some(url) =
-        sockwarden_tests::service_url("DATABASE_URL", "a_socket_login_redeems_against_postgres")
-    else {
+    let test = "a_socket_login_redeems_against_postgres";
+    let Some(pg) = SchemaStore::new(test, "sockwarden_handoff").await else {
         return;
     };
-    let pool = match sqlx::PgPool::connect(&url).await {
-        Ok(pool) => pool,
-        Err(error) => panic!("DATABASE_URL is set but PostgreSQL is unusable: {error}"),
-    };
-    // A schema of this run's own, dropped at the end.
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let schema = format!("sockwarden_handoff_{}_{nanos}", std::process::id());
-    let store = PostgresStore::new(pool.clone())
-        .with_schema_name(&schema)
-        .unwrap();
-    store.migrate().await.unwrap();
-    login_and_redeem(Sessions::new(store).with_cookie_name("sid")).await;
-    sqlx::query(&format!(r#"drop schema "{schema}" cascade"#))
-        .execute(&pool)
-        .await
-        .unwrap();
+    login_and_redeem(Sessions::new(pg.store.clone()).with_cookie_name("sid")).await;
+    pg.drop_schema().await;
 }

@@ -7,6 +7,7 @@
 //! each session store (memory, SQLite, PostgreSQL at `DATABASE_URL`, Redis
 //! at `REDIS_URL`) serves the login → socket → logout path.
 
+use sockwarden_tests::postgres::SchemaStore;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -1177,29 +1178,13 @@ async fn a_sqlite_file_store_is_shared_by_two_processes() {
 
 #[tokio::test]
 async fn the_postgres_store_serves_sessions() {
-    use sockwarden::session::PostgresStore;
-    use sockwarden::session::tower_sessions_sqlx_store::sqlx;
-
-    let Some(url) =
-        sockwarden_tests::service_url("DATABASE_URL", "the_postgres_store_serves_sessions")
-    else {
+    let test = "the_postgres_store_serves_sessions";
+    let Some(pg) = SchemaStore::new(test, "sockwarden_sessions").await else {
         return;
     };
-    let pool = match sqlx::PgPool::connect(&url).await {
-        Ok(pool) => pool,
-        Err(error) => panic!("DATABASE_URL is set but PostgreSQL is unusable: {error}"),
-    };
-    // A schema of this run's own, dropped at the end.
-    let schema = unique("sockwarden_sessions").replace('-', "_");
-    let store = PostgresStore::new(pool.clone())
-        .with_schema_name(&schema)
-        .unwrap();
-    store.migrate().await.unwrap();
-    login_socket_logout(Sessions::new(store)).await;
-    sqlx::query(&format!(r#"drop schema "{schema}" cascade"#))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let url = pg.url().to_owned();
+    login_socket_logout(Sessions::new(pg.store.clone())).await;
+    pg.drop_schema().await;
 
     // The helper: connect, and the default table, made if missing.
     let store = sockwarden::session::postgres_store(&url).await.unwrap();

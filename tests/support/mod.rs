@@ -2,6 +2,7 @@
 //! port, connect a real WebSocket client to it, and read what it answers,
 //! always with a bounded wait.
 
+pub mod postgres;
 pub mod raw;
 
 use std::net::SocketAddr;
