@@ -23,6 +23,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -296,6 +297,7 @@ pub(crate) async fn run<C: Consumer>(
     // comes while a message is handled is kept by the registration.
     let mail = mailbox.wakeup();
     tokio::pin!(mail);
+    let mut mailbox_first = false;
     // The paths a connection takes rarely (timers, credential checks, a
     // refresh, the close, `disconnect`) are boxed when they run: inline,
     // the largest of them would set the size of every connection's task,
@@ -337,7 +339,7 @@ pub(crate) async fn run<C: Consumer>(
             break Disconnect::Lost;
         };
         // The earliest of the liveness and credential clocks.
-        let deadline = match (live.deadline(), watch.deadline()) {
+        let mut deadline = match (live.deadline(), watch.deadline()) {
             (Some((at, _)), Some((check_at, check))) if check_at < at => {
                 Some((check_at, Wake::Check(check)))
             }
@@ -355,19 +357,36 @@ pub(crate) async fn run<C: Consumer>(
             timer.as_mut().reset(at);
             armed = Some(at);
         }
-        let wake = tokio::select! {
-            read = socket.next() => Wake::Read(read),
-            () = mail.as_mut() => {
+        // The socket, the mailbox and the timer, polled by hand rather than
+        // by `select!` (no random start drawn, no future built per turn).
+        // Which comes first alternates per turn, so that neither a client
+        // that floods the socket nor a flood of group events starves the
+        // other side or the timer; once one has waited, all are registered.
+        mailbox_first = !mailbox_first;
+        let wake = std::future::poll_fn(|task| {
+            if !mailbox_first && let Poll::Ready(read) = socket.poll_next_unpin(task) {
+                return Poll::Ready(Some(Wake::Read(read)));
+            }
+            if mail.as_mut().poll(task).is_ready() {
                 mail.set(mailbox.wakeup());
-                Wake::Mail
+                return Poll::Ready(Some(Wake::Mail));
             }
-            () = &mut timer, if armed.is_some() => {
+            if armed.is_some() && timer.as_mut().poll(task).is_ready() {
                 armed = None;
-                match deadline {
-                    Some((at, wake)) if at <= Instant::now() => wake,
-                    _ => continue,
-                }
+                // Fired for a deadline that has since moved: re-armed next turn.
+                return Poll::Ready(match deadline.take() {
+                    Some((at, wake)) if at <= Instant::now() => Some(wake),
+                    _ => None,
+                });
             }
+            if mailbox_first && let Poll::Ready(read) = socket.poll_next_unpin(task) {
+                return Poll::Ready(Some(Wake::Read(read)));
+            }
+            Poll::Pending
+        })
+        .await;
+        let Some(wake) = wake else {
+            continue;
         };
         let read = match wake {
             Wake::Read(read) => read,

@@ -18,7 +18,6 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use crate::hub::Hub;
@@ -111,8 +110,10 @@ impl Serve {
             Some((hub, signal)) => (Some(hub), signal),
             None => (None, Box::pin(std::future::pending()) as Signal),
         };
+        // Every connection holds a receiver of `stop`: shutdown tells them
+        // through it, and knows they are all done when the last one is
+        // dropped. A connection that ends wakes nobody.
         let (stop, stopping) = watch::channel(false);
-        let mut connections = JoinSet::new();
         loop {
             let (stream, peer) = tokio::select! {
                 () = &mut signal => break,
@@ -126,7 +127,6 @@ impl Serve {
                         continue;
                     }
                 },
-                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             };
             let service = app
                 .clone()
@@ -136,19 +136,17 @@ impl Serve {
                     request
                 });
             let mut stopping = stopping.clone();
-            connections.spawn(async move {
+            tokio::spawn(async move {
                 serve_connection(stream, peer, service, header_timeout, &mut stopping).await;
             });
         }
         drop(listener);
+        drop(stopping);
         if let Some(hub) = hub {
             hub.shutdown(grace).await;
         }
         let _ = stop.send(true);
-        let _ = tokio::time::timeout(grace, async {
-            while connections.join_next().await.is_some() {}
-        })
-        .await;
+        let _ = tokio::time::timeout(grace, stop.closed()).await;
         Ok(())
     }
 }
@@ -199,6 +197,18 @@ impl IntoFuture for Serve {
     type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        // The accept loop runs as a task of the runtime, beside the
+        // connections it spawns, not on the thread that awaits it (under
+        // `#[tokio::main]`, the main thread, outside the workers): there,
+        // every accepted connection would cost two thread switches, and on
+        // a server pinned to one core those switches cost more than the
+        // handshake itself.
+        Box::pin(async move {
+            match tokio::spawn(self.run()).await {
+                Ok(result) => result,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => Err(io::Error::other(error)),
+            }
+        })
     }
 }

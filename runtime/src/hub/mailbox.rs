@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
 
@@ -43,6 +44,9 @@ pub(crate) enum Delivery {
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     queue: Mutex<Queue>,
+    /// Set once a close order is queued, never cleared: the read loop and
+    /// every send look at it, and a load is cheaper than the lock.
+    closing: AtomicBool,
     wake: Notify,
     /// Woken when a close order arrives, for a write that must stop waiting.
     stop: Notify,
@@ -61,6 +65,7 @@ impl Mailbox {
     pub(crate) fn new(capacity: usize, overflow: Overflow) -> Mailbox {
         Mailbox {
             queue: Mutex::default(),
+            closing: AtomicBool::new(false),
             wake: Notify::new(),
             stop: Notify::new(),
             capacity: capacity.max(1),
@@ -88,6 +93,7 @@ impl Mailbox {
                             "too slow: events were arriving faster than the client read them"
                                 .into(),
                         ));
+                        self.closing.store(true, Ordering::Release);
                         drop(queue);
                         self.wake.notify_one();
                         self.stop.notify_waiters();
@@ -110,6 +116,7 @@ impl Mailbox {
             }
             queue.events.clear();
             queue.close = Some((code, reason));
+            self.closing.store(true, Ordering::Release);
         }
         self.wake.notify_one();
         self.stop.notify_waiters();
@@ -128,11 +135,14 @@ impl Mailbox {
 
     /// Whether a close order is pending.
     pub(crate) fn closing(&self) -> bool {
-        self.lock().close.is_some()
+        self.closing.load(Ordering::Acquire)
     }
 
     /// The close order, if one is pending.
     pub(crate) fn close_order(&self) -> Option<(CloseCode, Cow<'static, str>)> {
+        if !self.closing() {
+            return None;
+        }
         self.lock().close.clone()
     }
 
