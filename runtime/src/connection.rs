@@ -460,9 +460,8 @@ pub(crate) async fn run<C: Consumer>(
     // A panic here has nothing left to close; it is logged, and the task
     // ends normally instead of unwinding into the runtime.
     let id = cx.id();
-    let current = cx.current();
     let disconnected = AssertUnwindSafe(consumer.disconnect(&mut cx, why)).catch_unwind();
-    if let Err(panic) = Box::pin(current.scope(disconnected)).await {
+    if let Err(panic) = Box::pin(disconnected).await {
         log_panic::<C>(id, "disconnect", panic.as_ref());
     }
     // Dropping `cx` here leaves the hub: groups, indexes and caps.
@@ -622,9 +621,8 @@ async fn deliver_turn<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, mailbox: &M
             None => return Next::Continue,
             Some(Delivery::Close(code, reason)) => return Next::Close(code, reason),
             Some(Delivery::Event(event)) => {
-                let current = cx.current();
-                let handled = current
-                    .scope(AssertUnwindSafe(consumer.event(cx, event)).catch_unwind())
+                let handled = AssertUnwindSafe(consumer.event(cx, event))
+                    .catch_unwind()
                     .await;
                 let next = match handled {
                     Ok(result) => outcome::<C>(cx, result).await,
@@ -711,9 +709,8 @@ async fn dispatch<C: Consumer>(consumer: &mut C, cx: &mut Cx<C>, frame: Frame) -
     // unexpected condition") and `disconnect` still runs. `AssertUnwindSafe`
     // is sound because the consumer is never handed another message after
     // a panic: the loop closes, runs `disconnect`, and drops it.
-    let current = cx.current();
-    let received = current
-        .scope(AssertUnwindSafe(consumer.receive(cx, msg)).catch_unwind())
+    let received = AssertUnwindSafe(consumer.receive(cx, msg))
+        .catch_unwind()
         .await;
     match received {
         Ok(result) => outcome(cx, result).await,

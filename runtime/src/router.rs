@@ -299,7 +299,10 @@ where
         "websocket accepted"
     );
     cx.scope_mut().release_handshake();
-    tokio::spawn(connection::run(on_upgrade, spec, consumer, cx, auth));
+    // The whole task runs as this connection for `current_user`: one scope
+    // entered per poll of the task, not one built per handler call.
+    let current = cx.current();
+    tokio::spawn(current.scope(connection::run(on_upgrade, spec, consumer, cx, auth)));
     handshake::switching_protocols(accept, protocol)
 }
 

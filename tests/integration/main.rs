@@ -11,6 +11,7 @@ mod browser;
 mod consumer_login;
 mod dispatch;
 mod expansion;
+mod fairness;
 mod faults;
 mod groups;
 mod jwt;
