@@ -205,7 +205,18 @@ impl Data {
                     .map_err(|error| format!("reading {}: {error}", path.display()))?;
                 let run: ServerRun = serde_json::from_str(&text)
                     .map_err(|error| format!("{}: {error}", path.display()))?;
-                runs.push(run);
+                // `bench/run` measures a round one scenario at a time,
+                // interleaving the servers: one file per scenario.
+                match runs
+                    .iter_mut()
+                    .find(|known: &&mut ServerRun| known.server == run.server && known.round == run.round)
+                {
+                    Some(known) => {
+                        known.checks.extend(run.checks);
+                        known.scenarios.extend(run.scenarios);
+                    }
+                    None => runs.push(run),
+                }
             }
         }
         if runs.is_empty() {
