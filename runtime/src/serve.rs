@@ -34,6 +34,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// - a deadline for the request head ([`HEADER_TIMEOUT`], 10 s): a client
 ///   that sends its upgrade request one byte at a time is disconnected,
 ///   where `axum::serve` would hold the connection open forever;
+/// - `TCP_NODELAY` on every accepted socket ([`Serve::tcp_nodelay`]): a
+///   WebSocket frame is written whole, and Nagle's algorithm would hold a
+///   small one back until the client's delayed acknowledgement, some 40 ms;
 /// - the peer address of every request, for `Scope::peer_addr` and the
 ///   per-address connection cap (what `into_make_service_with_connect_info`
 ///   does);
@@ -55,6 +58,7 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve {
         app,
         header_timeout: HEADER_TIMEOUT,
         grace: SHUTDOWN_GRACE,
+        nodelay: true,
         shutdown: None,
     }
 }
@@ -66,6 +70,7 @@ pub struct Serve {
     app: Router,
     header_timeout: Duration,
     grace: Duration,
+    nodelay: bool,
     shutdown: Option<(Hub, Signal)>,
 }
 
@@ -76,6 +81,21 @@ impl Serve {
     /// How long a client may take to send its request head.
     pub fn header_timeout(mut self, timeout: Duration) -> Serve {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Whether accepted sockets get `TCP_NODELAY` (on by default): off, a
+    /// small frame written while an earlier one is unacknowledged waits for
+    /// the acknowledgement, which a client may delay by 40 ms or more.
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+    /// sockwarden::serve(listener, app).tcp_nodelay(false).await
+    /// # }
+    /// ```
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Serve {
+        self.nodelay = nodelay;
         self
     }
 
@@ -104,6 +124,7 @@ impl Serve {
             app,
             header_timeout,
             grace,
+            nodelay,
             shutdown,
         } = self;
         let (hub, mut signal) = match shutdown {
@@ -128,6 +149,7 @@ impl Serve {
                     }
                 },
             };
+            prepare(&stream, peer, nodelay);
             let service = app
                 .clone()
                 .map_request(move |request: axum::http::Request<Incoming>| {
@@ -148,6 +170,14 @@ impl Serve {
         let _ = stop.send(true);
         let _ = tokio::time::timeout(grace, stop.closed()).await;
         Ok(())
+    }
+}
+
+/// Sets up an accepted socket before HTTP is spoken on it.
+fn prepare(stream: &tokio::net::TcpStream, peer: SocketAddr, nodelay: bool) {
+    if nodelay && let Err(error) = stream.set_nodelay(true) {
+        // The socket still works, only with Nagle's delays.
+        tracing::debug!(%peer, %error, "TCP_NODELAY not set");
     }
 }
 
@@ -210,5 +240,48 @@ impl IntoFuture for Serve {
                 Err(error) => Err(io::Error::other(error)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn accepted() -> (tokio::net::TcpStream, SocketAddr, tokio::net::TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        (stream, peer, client)
+    }
+
+    #[tokio::test]
+    async fn accepted_sockets_get_nodelay_unless_turned_off() {
+        let (stream, peer, _client) = accepted().await;
+        assert!(
+            !stream.nodelay().unwrap(),
+            "the kernel's default is Nagle on"
+        );
+        prepare(&stream, peer, true);
+        assert!(stream.nodelay().unwrap());
+
+        let (stream, peer, _client) = accepted().await;
+        prepare(&stream, peer, false);
+        assert!(!stream.nodelay().unwrap());
+    }
+
+    #[test]
+    fn nodelay_is_on_by_default() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let serve = runtime.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            serve(listener, Router::new())
+        });
+        assert!(serve.nodelay);
+        assert!(!serve.tcp_nodelay(false).nodelay);
     }
 }

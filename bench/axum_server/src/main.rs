@@ -8,6 +8,7 @@
 //! Binds 127.0.0.1, prints `ready` once it accepts connections, and runs
 //! until SIGTERM or SIGINT.
 
+use axum::serve::ListenerExt;
 use axum_server::{App, Tuning};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -38,6 +39,14 @@ async fn main() -> std::io::Result<()> {
 
     // Upgraded sockets are not tracked by axum's graceful shutdown: they end
     // with the process, right after the listener stops.
+    // TCP_NODELAY, as axum's docs show it and as sockwarden::serve does:
+    // a WebSocket frame is written whole, and Nagle would hold a small one
+    // until the client's delayed acknowledgement.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            eprintln!("TCP_NODELAY not set: {error}");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {

@@ -207,10 +207,9 @@ impl Data {
                     .map_err(|error| format!("{}: {error}", path.display()))?;
                 // `bench/run` measures a round one scenario at a time,
                 // interleaving the servers: one file per scenario.
-                match runs
-                    .iter_mut()
-                    .find(|known: &&mut ServerRun| known.server == run.server && known.round == run.round)
-                {
+                match runs.iter_mut().find(|known: &&mut ServerRun| {
+                    known.server == run.server && known.round == run.round
+                }) {
                     Some(known) => {
                         known.checks.extend(run.checks);
                         known.scenarios.extend(run.scenarios);
