@@ -252,6 +252,17 @@ impl Rate {
     }
 }
 
+/// The earliest of the liveness and credential clocks, and what to do then.
+fn earliest(live: &Liveness, watch: &Watch) -> Option<(Instant, Wake)> {
+    match (live.deadline(), watch.deadline()) {
+        (Some((at, _)), Some((check_at, check))) if check_at < at => {
+            Some((check_at, Wake::Check(check)))
+        }
+        (Some((at, timer)), _) => Some((at, Wake::Timer(timer))),
+        (None, check) => check.map(|(at, check)| (at, Wake::Check(check))),
+    }
+}
+
 /// What a connection keeps of its authentication.
 pub(crate) struct Auth<A: Authenticate> {
     pub(crate) state: A::State,
@@ -293,6 +304,7 @@ pub(crate) async fn run<C: Consumer>(
     let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
     let mut armed: Option<Instant> = None;
+    let mut recheck = true;
     // Registered with the mailbox once, not once per read: a wake-up that
     // comes while a message is handled is kept by the registration.
     let mail = mailbox.wakeup();
@@ -305,6 +317,7 @@ pub(crate) async fn run<C: Consumer>(
     let why = loop {
         if let Some(credential) = cx.take_rebound() {
             rebind(&consumer, &mut cx, &mut auth, &mut watch, credential);
+            recheck = true;
         }
         if let Next::Continue = next
             && let Some((code, reason)) = cx.take_close()
@@ -338,24 +351,21 @@ pub(crate) async fn run<C: Consumer>(
         let Some(socket) = cx.socket() else {
             break Disconnect::Lost;
         };
-        // The earliest of the liveness and credential clocks.
-        let mut deadline = match (live.deadline(), watch.deadline()) {
-            (Some((at, _)), Some((check_at, check))) if check_at < at => {
-                Some((check_at, Wake::Check(check)))
-            }
-            (Some((at, timer)), _) => Some((at, Wake::Timer(timer))),
-            (None, check) => check.map(|(at, check)| (at, Wake::Check(check))),
-        };
         // Most reads move a deadline later (the keepalive restarts with
         // every frame), so re-arming the timer for each would cost a timer
-        // wheel insertion and removal per message. It is re-armed only when
-        // a deadline comes earlier than the armed one; when it fires early,
-        // the loop finds the deadline moved and arms it again.
-        if let Some((at, _)) = deadline
-            && armed.is_none_or(|armed| at < armed)
-        {
-            timer.as_mut().reset(at);
-            armed = Some(at);
+        // wheel insertion and removal per message. The deadlines are looked
+        // at only when the timer is not armed (it fired, or at the start)
+        // or a new credential may have brought one closer; the timer is
+        // re-armed only for a deadline earlier than the armed one. When it
+        // fires early, the loop finds the deadline moved and arms it again.
+        if armed.is_none() || recheck {
+            recheck = false;
+            if let Some((at, _)) = earliest(&live, &watch)
+                && armed.is_none_or(|armed| at < armed)
+            {
+                timer.as_mut().reset(at);
+                armed = Some(at);
+            }
         }
         // The socket, the mailbox and the timer, polled by hand rather than
         // by `select!` (no random start drawn, no future built per turn).
@@ -374,7 +384,7 @@ pub(crate) async fn run<C: Consumer>(
             if armed.is_some() && timer.as_mut().poll(task).is_ready() {
                 armed = None;
                 // Fired for a deadline that has since moved: re-armed next turn.
-                return Poll::Ready(match deadline.take() {
+                return Poll::Ready(match earliest(&live, &watch) {
                     Some((at, wake)) if at <= Instant::now() => Some(wake),
                     _ => None,
                 });
@@ -428,7 +438,10 @@ pub(crate) async fn run<C: Consumer>(
             // others' messages are not parsed twice.
             Some(Ok(Message::Text(text))) => match watch.expires.and_then(|_| refresh_token(&text))
             {
-                Some(token) => Box::pin(refresh(&mut cx, &mut auth, &mut watch, token)).await,
+                Some(token) => {
+                    recheck = true;
+                    Box::pin(refresh(&mut cx, &mut auth, &mut watch, token)).await
+                }
                 None => dispatch(&mut consumer, &mut cx, Frame::Text(text.into())).await,
             },
             Some(Ok(Message::Binary(bytes))) => {
