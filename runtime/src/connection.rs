@@ -305,10 +305,9 @@ pub(crate) async fn run<C: Consumer>(
     tokio::pin!(timer);
     let mut armed: Option<Instant> = None;
     let mut recheck = true;
-    // Registered with the mailbox once, not once per read: a wake-up that
-    // comes while a message is handled is kept by the registration.
-    let mail = mailbox.wakeup();
-    tokio::pin!(mail);
+    // The waker left with the mailbox: registered once, not once per read;
+    // a wake-up that comes while a message is handled stays pending there.
+    let mut mail = None;
     let mut mailbox_first = false;
     // The paths a connection takes rarely (timers, credential checks, a
     // refresh, the close, `disconnect`) are boxed when they run: inline,
@@ -377,8 +376,7 @@ pub(crate) async fn run<C: Consumer>(
             if !mailbox_first && let Poll::Ready(read) = socket.poll_next_unpin(task) {
                 return Poll::Ready(Some(Wake::Read(read)));
             }
-            if mail.as_mut().poll(task).is_ready() {
-                mail.set(mailbox.wakeup());
+            if mailbox.poll_wakeup(&mut mail, task).is_ready() {
                 return Poll::Ready(Some(Wake::Mail));
             }
             if armed.is_some() && timer.as_mut().poll(task).is_ready() {

@@ -7,8 +7,9 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
@@ -47,7 +48,11 @@ pub(crate) struct Mailbox {
     /// Set once a close order is queued, never cleared: the read loop and
     /// every send look at it, and a load is cheaper than the lock.
     closing: AtomicBool,
-    wake: Notify,
+    /// Set when something arrives for the connection, cleared when it
+    /// looks: the connection's check on every turn is one load.
+    pending: AtomicBool,
+    /// The connection task's waker, registered once, woken by reference.
+    waker: Mutex<Option<Waker>>,
     /// Woken when a close order arrives, for a write that must stop waiting.
     stop: Notify,
     capacity: usize,
@@ -66,7 +71,8 @@ impl Mailbox {
         Mailbox {
             queue: Mutex::default(),
             closing: AtomicBool::new(false),
-            wake: Notify::new(),
+            pending: AtomicBool::new(false),
+            waker: Mutex::new(None),
             stop: Notify::new(),
             capacity: capacity.max(1),
             overflow,
@@ -95,7 +101,7 @@ impl Mailbox {
                         ));
                         self.closing.store(true, Ordering::Release);
                         drop(queue);
-                        self.wake.notify_one();
+                        self.wake();
                         self.stop.notify_waiters();
                         return;
                     }
@@ -103,7 +109,7 @@ impl Mailbox {
             }
             queue.events.push_back(event);
         }
-        self.wake.notify_one();
+        self.wake();
     }
 
     /// Orders the connection closed; the first order wins, and queued
@@ -118,7 +124,7 @@ impl Mailbox {
             queue.close = Some((code, reason));
             self.closing.store(true, Ordering::Release);
         }
-        self.wake.notify_one();
+        self.wake();
         self.stop.notify_waiters();
     }
 
@@ -146,15 +152,43 @@ impl Mailbox {
         self.lock().close.clone()
     }
 
-    /// Resolves when something may have arrived since the last `pop`; the
-    /// connection keeps one across turns.
-    pub(crate) fn wakeup(&self) -> tokio::sync::futures::Notified<'_> {
-        self.wake.notified()
+    /// Ready when something may have arrived since it was last ready.
+    /// `registered` is the connection's note of the waker it left here: the
+    /// same task registers once, and a turn with nothing new costs a load.
+    pub(crate) fn poll_wakeup(
+        &self,
+        registered: &mut Option<Waker>,
+        task: &mut Context<'_>,
+    ) -> Poll<()> {
+        if !registered
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(task.waker()))
+        {
+            let waker = task.waker().clone();
+            *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker.clone());
+            *registered = Some(waker);
+        }
+        // Checked after registering: a wake that came before it is kept.
+        if self.pending.load(Ordering::Acquire) && self.pending.swap(false, Ordering::AcqRel) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Wakes the connection again, for deliveries left for its next turn.
     pub(crate) fn rewake(&self) {
-        self.wake.notify_one();
+        self.wake();
+    }
+
+    /// Tells the connection to look; a connection that has not looked
+    /// since the last call is already on its way.
+    fn wake(&self) {
+        if !self.pending.swap(true, Ordering::AcqRel)
+            && let Some(waker) = &*self.waker.lock().unwrap_or_else(PoisonError::into_inner)
+        {
+            waker.wake_by_ref();
+        }
     }
 
     /// Resolves once a close order is pending.
@@ -233,8 +267,36 @@ mod tests {
     async fn a_push_before_waiting_is_not_lost() {
         let mailbox = Mailbox::new(8, Overflow::Close);
         mailbox.push(event(1));
-        tokio::time::timeout(std::time::Duration::from_secs(1), mailbox.wakeup())
+        let mut registered = None;
+        let woken = std::future::poll_fn(|task| mailbox.poll_wakeup(&mut registered, task));
+        tokio::time::timeout(std::time::Duration::from_secs(1), woken)
             .await
             .expect("the wake-up was kept");
+    }
+
+    #[tokio::test]
+    async fn a_push_while_waiting_wakes_and_a_taken_wakeup_is_not_seen_twice() {
+        let mailbox = std::sync::Arc::new(Mailbox::new(8, Overflow::Close));
+        let mut registered = None;
+        // Nothing yet: pending, and the waker is left with the mailbox.
+        let waiting = std::future::poll_fn(|task| mailbox.poll_wakeup(&mut registered, task));
+        let pusher = {
+            let mailbox = std::sync::Arc::clone(&mailbox);
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                mailbox.push(event(1));
+            })
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiting)
+            .await
+            .expect("the push woke the waiting connection");
+        pusher.await.unwrap();
+        // Taken: the next look finds nothing new.
+        let again = std::future::poll_fn(|task| mailbox.poll_wakeup(&mut registered, task));
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), again)
+                .await
+                .is_err()
+        );
     }
 }
