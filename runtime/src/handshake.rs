@@ -44,9 +44,23 @@ impl IntoResponse for NotAnUpgrade {
 }
 
 /// Checks that a request asks for a WebSocket upgrade, and returns the
-/// `Sec-WebSocket-Accept` value for it. Done before auth: a request that is
-/// not an upgrade costs no store lookup.
+/// `Sec-WebSocket-Accept` value for it.
 pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, NotAnUpgrade> {
+    upgrade_key(request).map(accept)
+}
+
+/// The `Sec-WebSocket-Accept` value for a key [`upgrade_key`] returned.
+pub(crate) fn accept(key: &HeaderValue) -> HeaderValue {
+    // A base64 digest is always a valid header value.
+    HeaderValue::try_from(derive_accept_key(key.as_bytes()))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Checks that a request asks for a WebSocket upgrade, and returns its
+/// `Sec-WebSocket-Key`. Done before auth, so that a request that is not an
+/// upgrade costs no store lookup; the accept value is derived only for a
+/// handshake that will be answered with 101.
+pub(crate) fn upgrade_key(request: &Parts) -> Result<&HeaderValue, NotAnUpgrade> {
     if request.method != Method::GET {
         return Err(NotAnUpgrade::Method);
     }
@@ -70,12 +84,11 @@ pub(crate) fn accept_key(request: &Parts) -> Result<HeaderValue, NotAnUpgrade> {
     {
         return Err(NotAnUpgrade::Version);
     }
-    let key = request
+    request
         .headers
         .get(SEC_WEBSOCKET_KEY)
         .filter(|key| is_valid_key(key.as_bytes()))
-        .ok_or(NotAnUpgrade::Key)?;
-    HeaderValue::try_from(derive_accept_key(key.as_bytes())).map_err(|_| NotAnUpgrade::Key)
+        .ok_or(NotAnUpgrade::Key)
 }
 
 /// RFC 6455 §4.2.1: the key is 16 bytes in base64, that is 22 characters of

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, RawPathParams, Request, State};
@@ -115,8 +116,8 @@ where
     // from it, never from `C::SPEC`.
     let spec = hub.spec::<C>();
     let (mut parts, _body) = request.into_parts();
-    let accept = match handshake::accept_key(&parts) {
-        Ok(accept) => accept,
+    let key = match handshake::upgrade_key(&parts) {
+        Ok(key) => key.clone(),
         Err(not_an_upgrade) => return not_an_upgrade.into_response(),
     };
     let protocol = selected_protocol::<C>(&parts);
@@ -129,7 +130,7 @@ where
             reason = rejection.kind().name(),
             "websocket refused"
         );
-        refuse(spec, rejection, parts, accept.clone(), protocol)
+        refuse(spec, rejection, parts, &key, protocol)
     };
 
     // Who is on the other end: the TCP peer, or the client that the
@@ -154,7 +155,7 @@ where
         return deny(rejection, None, &mut parts);
     }
     let auth_state = <C::Auth as AuthState<S>>::state(&state);
-    let identity = match tokio::time::timeout(
+    let identity = match within(
         spec.limits.auth_timeout,
         C::Auth::authenticate(&auth_state, &parts, spec),
     )
@@ -303,7 +304,7 @@ where
     // entered per poll of the task, not one built per handler call.
     let current = cx.current();
     tokio::spawn(current.scope(connection::run(on_upgrade, spec, consumer, cx, auth)));
-    handshake::switching_protocols(accept, protocol)
+    handshake::switching_protocols(handshake::accept(&key), protocol)
 }
 
 /// The subprotocol the 101 selects: the first offered one the consumer
@@ -345,11 +346,25 @@ fn scope_protocols<C: Endpoint>(request: &Parts) -> Vec<Box<str>> {
 }
 
 /// Delivers a refusal in the consumer's mode.
+/// `future`, bounded by `limit`. One that is ready at once (a store in
+/// memory, a JWT) sets no timer: most handshakes never wait on their store.
+async fn within<F: std::future::Future>(
+    limit: std::time::Duration,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut future = std::pin::pin!(future);
+    let first = std::future::poll_fn(|task| Poll::Ready(future.as_mut().poll(task)));
+    if let Poll::Ready(output) = first.await {
+        return Ok(output);
+    }
+    tokio::time::timeout(limit, future).await
+}
+
 fn refuse(
     spec: &'static Spec,
     rejection: Rejection,
     request: &mut Parts,
-    accept: axum::http::HeaderValue,
+    key: &axum::http::HeaderValue,
     protocol: Option<&'static str>,
 ) -> Response {
     if spec.reject == RejectMode::Http {
@@ -363,7 +378,7 @@ fn refuse(
             connection::reject(socket, &rejection).await;
         }
     });
-    handshake::switching_protocols(accept, protocol)
+    handshake::switching_protocols(handshake::accept(key), protocol)
 }
 
 /// Completes the upgrade: the socket, with this consumer's limits and a small

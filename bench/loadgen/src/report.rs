@@ -299,12 +299,22 @@ impl Data {
 
     /// The median over rounds of `f`.
     fn median(&self, f: impl Fn(u32) -> Option<f64>) -> Option<f64> {
-        median(self.rounds().into_iter().filter_map(f).collect())
+        median(self.per_round(f))
+    }
+
+    /// `f` of every round that has it, in round order.
+    fn per_round(&self, f: impl Fn(u32) -> Option<f64>) -> Vec<f64> {
+        self.rounds().into_iter().filter_map(f).collect()
     }
 
     /// Median over rounds of `server`'s CPU per operation ÷ `baseline`'s.
     fn cpu_ratio(&self, server: &str, baseline: &str, scenario: &str) -> Option<f64> {
-        self.median(|round| {
+        median(self.cpu_ratios(server, baseline, scenario))
+    }
+
+    /// Each round's CPU per operation of `server` ÷ `baseline`'s.
+    fn cpu_ratios(&self, server: &str, baseline: &str, scenario: &str) -> Vec<f64> {
+        self.per_round(|round| {
             Some(self.cpu(server, round, scenario)? / self.cpu(baseline, round, scenario)?)
         })
     }
@@ -312,7 +322,12 @@ impl Data {
     /// Median over rounds of the faster Django server's CPU per operation
     /// ÷ sockwarden's.
     fn django_factor(&self, scenario: &str) -> Option<f64> {
-        self.median(|round| {
+        median(self.django_factors(scenario))
+    }
+
+    /// Each round's faster Django ÷ sockwarden.
+    fn django_factors(&self, scenario: &str) -> Vec<f64> {
+        self.per_round(|round| {
             let best = DJANGO
                 .iter()
                 .filter_map(|server| self.cpu(server, round, scenario))
@@ -645,7 +660,11 @@ fn targets(data: &Data) -> Vec<Target> {
         let value = data.cpu_ratio(SOCKWARDEN, TUNED, scenario);
         let errors = data.errors(SOCKWARDEN, scenario) + data.errors(TUNED, scenario);
         let measured = match value {
-            Some(ratio) => svg::format_value(ratio, "×"),
+            Some(ratio) => format!(
+                "{}{}",
+                svg::format_value(ratio, "×"),
+                rounds_of(&data.cpu_ratios(SOCKWARDEN, TUNED, scenario))
+            ),
             None => [SOCKWARDEN, TUNED]
                 .iter()
                 .map(|server| not_measured_reason(data, server, scenario))
@@ -686,7 +705,13 @@ fn targets(data: &Data) -> Vec<Target> {
             ),
             measured: value.map_or_else(
                 || "not measured".to_owned(),
-                |factor| svg::format_value(factor, "×"),
+                |factor| {
+                    format!(
+                        "{}{}",
+                        svg::format_value(factor, "×"),
+                        rounds_of(&data.django_factors(scenario))
+                    )
+                },
             ),
             verdict: verdict(value, |factor| factor >= DJANGO_FACTOR, errors),
             value,
@@ -710,6 +735,16 @@ fn targets(data: &Data) -> Vec<Target> {
         value: refusal,
     });
     targets
+}
+
+/// A median's rounds, so that the spread behind it shows: ` (rounds:
+/// 0.97, 1.02, 1.10)`; nothing for a single round.
+fn rounds_of(values: &[f64]) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let values: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+    format!(" (rounds: {})", values.join(", "))
 }
 
 fn targets_table(targets: &[Target]) -> String {
