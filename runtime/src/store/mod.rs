@@ -138,8 +138,10 @@ impl<U: AuthUser> Tokens<U> {
     /// the other processes) with 4401 `token revoked`. Returns whether the
     /// token existed.
     ///
-    /// Revoke through this method rather than the store's own, or the
-    /// sockets stay open until they are revalidated.
+    /// Revoke through this method rather than the store's own: a token's
+    /// open sockets are closed by this call, and are not re-read from the
+    /// store (a `revalidate` period does not apply to token auth), so a
+    /// token revoked behind its back leaves them open.
     ///
     /// # Errors
     ///
