@@ -131,8 +131,8 @@
 //! closes them with 4401, [`Hub::user`]`(id).close(…)` logs a user out
 //! everywhere, a JWT's expiry closes its socket with 4408 unless the client
 //! sent a fresh token for the same user in-band (`{"type":"auth","token":…}`),
-//! and `revalidate = "30s"` re-reads a credential from its store
-//! periodically. With a channel layer ([`layer`]: Redis) all of it reaches
+//! and `revalidate = "30s"` re-reads a session from its store
+//! periodically (on a consumer without session auth it does not compile). With a channel layer ([`layer`]: Redis) all of it reaches
 //! the sockets of every process.
 //!
 //! The user of the connection whose handler runs is reachable from any

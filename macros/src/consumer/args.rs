@@ -89,6 +89,13 @@ impl Auth {
         self.schemes.iter().any(|scheme| scheme.reads_tokens)
     }
 
+    /// Whether a `revalidate` period re-reads anything: only sessions are
+    /// read again from their store (tokens are revoked through `Tokens`,
+    /// which closes their sockets at once; a JWT ends at its `exp`).
+    pub(crate) fn revalidates(&self) -> bool {
+        self.schemes.iter().any(|scheme| scheme.name == "session")
+    }
+
     /// Whether every authenticated connection has a session: `auth =
     /// "session"` alone, since a stack may let a user in by token.
     pub(crate) fn always_session(&self) -> bool {

@@ -528,6 +528,46 @@ mod tests {
     }
 
     #[test]
+    fn revalidate_needs_a_session_scheme() {
+        for auth in [quote!(auth = "token"), quote!(auth = "jwt")] {
+            let messages = errors(
+                quote!(path = "/", #auth, revalidate = "30s"),
+                quote!(
+                    #[requires_auth]
+                    struct Chat {
+                        #[user]
+                        user: User,
+                    }
+                ),
+            );
+            assert_eq!(messages.len(), 1, "{messages:?}");
+            assert!(
+                messages[0].starts_with("`revalidate` re-reads sessions from their store"),
+                "{messages:?}"
+            );
+        }
+        let none: Vec<String> = Vec::new();
+        for auth in [
+            quote!(auth = "session"),
+            quote!(auth = ["session", "token"]),
+        ] {
+            assert_eq!(
+                errors(
+                    quote!(path = "/", #auth, revalidate = "30s"),
+                    quote!(
+                        #[requires_auth]
+                        struct Chat {
+                            #[user]
+                            user: User,
+                        }
+                    ),
+                ),
+                none
+            );
+        }
+    }
+
+    #[test]
     fn user_argument() {
         let none: Vec<String> = Vec::new();
         for item in [

@@ -109,6 +109,7 @@ pub(crate) fn validate(
     };
     if let Some(auth) = &auth {
         check_protocols(auth, &args, errors);
+        check_revalidate(auth, &args, errors);
     }
     let groups = match value(args.groups.take()) {
         Some(groups) => {
@@ -345,6 +346,25 @@ fn path_field_for(name: &str) -> String {
 
 /// A subprotocol must not be the token marker of a scheme that reads tokens:
 /// a client offering it would be taken to send a token next.
+/// `revalidate` on a scheme it does nothing for would promise a check
+/// that never runs.
+fn check_revalidate(auth: &Auth, args: &ConsumerArgs, errors: &mut Errors) {
+    if let Some(arg) = &args.revalidate_ms
+        && !auth.revalidates()
+    {
+        errors.spanned(
+            &arg.key,
+            format!(
+                "`revalidate` re-reads sessions from their store, and {} has none: a token is \
+                 revoked with `Tokens::revoke`, which closes its sockets at once, and a JWT's \
+                 socket closes at its `exp`; remove `revalidate`, or authenticate with \
+                 `auth = \"session\"`",
+                auth.written()
+            ),
+        );
+    }
+}
+
 fn check_protocols(auth: &Auth, args: &ConsumerArgs, errors: &mut Errors) {
     let Some(protocols) = args.protocols.as_ref().and_then(|arg| arg.value.as_ref()) else {
         return;
