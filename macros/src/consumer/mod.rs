@@ -529,17 +529,15 @@ mod tests {
 
     #[test]
     fn revalidate_needs_a_session_scheme() {
+        let chat = quote!(
+            #[requires_auth]
+            struct Chat {
+                #[user]
+                user: User,
+            }
+        );
         for auth in [quote!(auth = "token"), quote!(auth = "jwt")] {
-            let messages = errors(
-                quote!(path = "/", #auth, revalidate = "30s"),
-                quote!(
-                    #[requires_auth]
-                    struct Chat {
-                        #[user]
-                        user: User,
-                    }
-                ),
-            );
+            let messages = errors(quote!(path = "/", #auth, revalidate = "30s"), chat.clone());
             assert_eq!(messages.len(), 1, "{messages:?}");
             assert!(
                 messages[0].starts_with("`revalidate` re-reads sessions from their store"),
@@ -551,19 +549,8 @@ mod tests {
             quote!(auth = "session"),
             quote!(auth = ["session", "token"]),
         ] {
-            assert_eq!(
-                errors(
-                    quote!(path = "/", #auth, revalidate = "30s"),
-                    quote!(
-                        #[requires_auth]
-                        struct Chat {
-                            #[user]
-                            user: User,
-                        }
-                    ),
-                ),
-                none
-            );
+            let messages = errors(quote!(path = "/", #auth, revalidate = "30s"), chat.clone());
+            assert_eq!(messages, none);
         }
     }
 
