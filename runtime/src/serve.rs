@@ -173,6 +173,15 @@ impl Serve {
     }
 }
 
+/// Aborts the accept loop's task when the future awaiting it is dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Sets up an accepted socket before HTTP is spoken on it.
 fn prepare(stream: &tokio::net::TcpStream, peer: SocketAddr, nodelay: bool) {
     if nodelay && let Err(error) = stream.set_nodelay(true) {
@@ -234,7 +243,11 @@ impl IntoFuture for Serve {
         // a server pinned to one core those switches cost more than the
         // handshake itself.
         Box::pin(async move {
-            match tokio::spawn(self.run()).await {
+            let task = tokio::spawn(self.run());
+            // Dropping the future still stops serving, as when the loop ran
+            // inside it: the listener closes with the task.
+            let _stop = AbortOnDrop(task.abort_handle());
+            match task.await {
                 Ok(result) => result,
                 Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
                 Err(error) => Err(io::Error::other(error)),
@@ -269,6 +282,27 @@ mod tests {
         let (stream, peer, _client) = accepted().await;
         prepare(&stream, peer, false);
         assert!(!stream.nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn dropping_the_server_future_stops_accepting() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serving = serve(listener, Router::new()).into_future();
+        // Polled long enough to start the loop, then dropped.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), serving)
+                .await
+                .is_err()
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while tokio::net::TcpStream::connect(addr).await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still accepting after the server future was dropped"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[test]
