@@ -3,13 +3,39 @@
 //!
 //! CPU time is the process's `utime + stime` in clock ticks (all threads,
 //! including the ones that have exited): the figure every scenario divides
-//! by its operation count. On loopback the load generator saturates its own
+//! by its operation count. The two are kept apart too: `stime`, the kernel's
+//! share, is mostly the loopback TCP work that every server pays alike. On loopback the load generator saturates its own
 //! core about as soon as a fast server does, so throughput alone would
 //! compare the load generator with itself; CPU per operation does not.
 
 use std::fs;
 use std::io;
+use std::ops::Sub;
 use std::time::{Duration, Instant};
+
+/// CPU time in clock ticks, as the kernel accounts it: in the process's
+/// own code (`utime`) and in the kernel on its behalf (`stime`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    pub user: u64,
+    pub system: u64,
+}
+
+impl CpuTicks {
+    pub fn total(self) -> u64 {
+        self.user + self.system
+    }
+}
+
+impl Sub for CpuTicks {
+    type Output = CpuTicks;
+    fn sub(self, earlier: CpuTicks) -> CpuTicks {
+        CpuTicks {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+        }
+    }
+}
 
 /// The server process being measured.
 #[derive(Debug, Clone, Copy)]
@@ -18,8 +44,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// CPU time used so far, user plus system, in clock ticks.
-    pub fn cpu_ticks(self) -> io::Result<u64> {
+    /// CPU time used so far, in clock ticks.
+    pub fn cpu_ticks(self) -> io::Result<CpuTicks> {
         let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
         parse_cpu_ticks(&stat).ok_or_else(|| io::Error::other("unexpected /proc/PID/stat format"))
     }
@@ -42,10 +68,10 @@ impl Server {
     /// Gives up after `limit` and says so.
     pub async fn quiesce(self, window: Duration, limit: Duration) -> io::Result<bool> {
         let deadline = Instant::now() + limit;
-        let mut before = self.cpu_ticks()?;
+        let mut before = self.cpu_ticks()?.total();
         while Instant::now() < deadline {
             tokio::time::sleep(window).await;
-            let now = self.cpu_ticks()?;
+            let now = self.cpu_ticks()?.total();
             if now - before <= 1 {
                 return Ok(true);
             }
@@ -93,13 +119,13 @@ pub fn ticks_per_second() -> u64 {
 /// `utime` and `stime` are fields 14 and 15 of `/proc/PID/stat`; the command
 /// name before them is in parentheses and may contain spaces, so fields are
 /// counted from the last `)`.
-fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+fn parse_cpu_ticks(stat: &str) -> Option<CpuTicks> {
     let after_name = &stat[stat.rfind(')')? + 1..];
     // After the name: state (field 3) … utime (14), stime (15).
     let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let user = fields.next()?.parse().ok()?;
+    let system = fields.next()?.parse().ok()?;
+    Some(CpuTicks { user, system })
 }
 
 fn process_state(stat: &str) -> Option<char> {
@@ -118,7 +144,8 @@ mod tests {
     #[test]
     fn cpu_ticks_skip_a_name_with_spaces() {
         let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 300 0 0 0 170 30 0 0 20 0 3 0";
-        assert_eq!(parse_cpu_ticks(stat), Some(200));
+        let ticks = parse_cpu_ticks(stat).unwrap();
+        assert_eq!((ticks.user, ticks.system, ticks.total()), (170, 30, 200));
         assert_eq!(process_state(stat), Some('S'));
     }
 

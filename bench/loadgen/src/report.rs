@@ -41,7 +41,7 @@ const DJANGO: [&str; 2] = ["django-daphne", "django-uvicorn"];
 
 /// The servers in the order tables list them, with their names there and
 /// in the chart.
-const KNOWN: [(&str, &str, &str); 5] = [
+const KNOWN: [(&str, &str, &str); 7] = [
     (
         SOCKWARDEN,
         "sockwarden (`examples/bench_server`)",
@@ -49,6 +49,16 @@ const KNOWN: [(&str, &str, &str); 5] = [
     ),
     (TUNED, "axum, tuned (4 KiB read buffer)", "axum, tuned"),
     (DEFAULTS, "axum, defaults", "axum, defaults"),
+    (
+        "bare-tungstenite",
+        "bare tokio-tungstenite, no framework (echo only)",
+        "bare tokio-tungstenite",
+    ),
+    (
+        "bare-websockets",
+        "bare tokio-websockets, no framework (echo only)",
+        "bare tokio-websockets",
+    ),
     (
         "django-daphne",
         "Django Channels on daphne",
@@ -60,6 +70,9 @@ const KNOWN: [(&str, &str, &str); 5] = [
         "Django on uvicorn",
     ),
 ];
+
+/// The bare servers of the echo floor (`floor/`).
+const BARE: [&str; 2] = ["bare-tungstenite", "bare-websockets"];
 
 /// The CPU-per-operation targets against tuned axum: scenario, what it is,
 /// the largest ratio allowed.
@@ -290,6 +303,16 @@ impl Data {
             .then(|| found.cpu_us_per_op(run.ticks_per_second))
     }
 
+    /// Of [`cpu`](Self::cpu), the time the kernel spent on the server's behalf.
+    fn kernel(&self, server: &str, round: u32, scenario: &str) -> Option<f64> {
+        let run = self.run(server, round)?;
+        let found = run.scenarios.iter().find(|s| s.name == scenario)?;
+        found
+            .measured()
+            .then(|| found.kernel_us_per_op(run.ticks_per_second))
+            .flatten()
+    }
+
     fn kib_per_connection(&self, server: &str, round: u32) -> Option<f64> {
         let run = self.run(server, round)?;
         let idle = run.scenarios.iter().find(|s| s.name == "idle")?;
@@ -328,11 +351,38 @@ impl Data {
     /// Each round's faster Django ÷ sockwarden.
     fn django_factors(&self, scenario: &str) -> Vec<f64> {
         self.per_round(|round| {
-            let best = DJANGO
+            Some(self.fastest_django(round, scenario)? / self.cpu(SOCKWARDEN, round, scenario)?)
+        })
+    }
+
+    /// The faster Django server's CPU per operation in a round.
+    fn fastest_django(&self, round: u32, scenario: &str) -> Option<f64> {
+        DJANGO
+            .iter()
+            .filter_map(|server| self.cpu(server, round, scenario))
+            .reduce(f64::min)
+    }
+
+    /// Median over rounds of the faster Django ÷ the cheaper bare server
+    /// (echo only): the factor of a server that is nothing but a WebSocket
+    /// library.
+    fn django_bare(&self, scenario: &str) -> Option<f64> {
+        self.median(|round| {
+            let bare = BARE
                 .iter()
                 .filter_map(|server| self.cpu(server, round, scenario))
                 .reduce(f64::min)?;
-            Some(best / self.cpu(SOCKWARDEN, round, scenario)?)
+            Some(self.fastest_django(round, scenario)? / bare)
+        })
+    }
+
+    /// Median over rounds of the faster Django ÷ sockwarden's kernel time
+    /// alone: the factor a sockwarden that cost nothing in its own code
+    /// would reach, since the kernel's part is the same socket work for any
+    /// server.
+    fn django_ceiling(&self, scenario: &str) -> Option<f64> {
+        self.median(|round| {
+            Some(self.fastest_django(round, scenario)? / self.kernel(SOCKWARDEN, round, scenario)?)
         })
     }
 
@@ -432,22 +482,33 @@ fn checks_table(data: &Data) -> String {
             }
         }
     }
+    // The bare servers of the echo floor are not checked: they speak only
+    // enough of the protocol for that scenario.
+    let checked: Vec<&String> = data
+        .servers
+        .iter()
+        .filter(|server| {
+            data.runs
+                .iter()
+                .any(|run| &run.server == *server && !run.checks.is_empty())
+        })
+        .collect();
     let mut out = String::from("| check |");
-    for server in &data.servers {
+    for server in &checked {
         let _ = write!(out, " {} |", label(server));
     }
     out.push_str("\n| --- |");
-    out.push_str(&" :-: |".repeat(data.servers.len()));
+    out.push_str(&" :-: |".repeat(checked.len()));
     out.push('\n');
     let mut failures = String::new();
     for name in names {
         let _ = write!(out, "| {name} |");
-        for server in &data.servers {
+        for server in &checked {
             // The worst outcome over the rounds.
             let checks = data
                 .runs
                 .iter()
-                .filter(|run| &run.server == server)
+                .filter(|run| &run.server == *server)
                 .flat_map(|run| run.checks.iter().filter(|c| c.name == name));
             let mut cell = "–";
             for check in checks {
@@ -490,8 +551,8 @@ fn scenario_tables(data: &Data) -> String {
             let _ = writeln!(out, "Concurrency: {c}.\n");
         }
         out.push_str(
-            "| server | ops/s | p50 | p99 | server CPU µs/op | server core busy | CPU ÷ tuned axum | verified |\n\
-             | --- | --: | --: | --: | --: | --: | --: | --- |\n",
+            "| server | ops/s | p50 | p99 | server CPU µs/op | of which in the kernel | server core busy | CPU ÷ tuned axum | verified |\n\
+             | --- | --: | --: | --: | --: | --: | --: | --: | --- |\n",
         );
         let mut samples = String::new();
         for server in &data.servers {
@@ -534,16 +595,18 @@ fn scenario_tables(data: &Data) -> String {
             let p50 = m(&|_, s| s.p50_us.map(f64::from));
             let p99 = m(&|_, s| s.p99_us.map(f64::from));
             let cpu = m(&|run, s| Some(s.cpu_us_per_op(run.ticks_per_second)));
+            let kernel = m(&|run, s| s.kernel_us_per_op(run.ticks_per_second));
             let busy = m(&|run, s| Some(s.server_busy_percent(run.ticks_per_second)));
             let ratio = data.cpu_ratio(server, TUNED, name);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {status} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {status} |",
                 label(server),
                 dash(ops.map(thousands)),
                 dash(p50.map(micros)),
                 dash(p99.map(micros)),
                 dash(cpu.map(cpu_text)),
+                dash(kernel.map(cpu_text)),
                 dash(busy.map(|b| format!("{b:.0} %"))),
                 dash(ratio.map(|r| svg::format_value(r, "×"))),
             );
@@ -598,17 +661,26 @@ fn django_table(data: &Data) -> String {
     for server in DJANGO {
         let _ = write!(out, " {} µs/op |", label(server));
     }
-    out.push_str(" faster Django ÷ sockwarden |\n| --- | --: | --: | --: | --: |\n");
+    out.push_str(
+        " faster Django ÷ sockwarden | faster Django ÷ the cheaper bare server | sockwarden's kernel µs/op | faster Django ÷ sockwarden's kernel time |\n\
+         | --- | --: | --: | --: | --: | --: | --: | --: |\n",
+    );
     for (name, heading, _) in SCENARIOS {
         let cpu = |server: &str| data.median(|round| data.cpu(server, round, name));
+        let kernel = data.median(|round| data.kernel(SOCKWARDEN, round, name));
         let factor = data.django_factor(name);
+        let ceiling = data.django_ceiling(name);
+        let bare = data.django_bare(name);
         let _ = writeln!(
             out,
-            "| {heading} | {} | {} | {} | {} |",
+            "| {heading} | {} | {} | {} | {} | {} | {} | {} |",
             dash(cpu(SOCKWARDEN).map(cpu_text)),
             dash(cpu(DJANGO[0]).map(cpu_text)),
             dash(cpu(DJANGO[1]).map(cpu_text)),
             dash(factor.map(|f| svg::format_value(f, "×"))),
+            dash(bare.map(|f| svg::format_value(f, "×"))),
+            dash(kernel.map(cpu_text)),
+            dash(ceiling.map(|f| svg::format_value(f, "×"))),
         );
     }
     out

@@ -65,6 +65,9 @@ pub struct Scenario {
     pub seconds: f64,
     /// The server's CPU time in the window, in clock ticks.
     pub cpu_ticks: u64,
+    /// Of `cpu_ticks`, the time spent in the kernel (`stime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_ticks: Option<u64>,
     /// The server core's busy time in the window (everyone's), in clock
     /// ticks, when the core is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +117,7 @@ impl Scenario {
             ops: 0,
             seconds: 0.0,
             cpu_ticks: 0,
+            system_ticks: None,
             core_ticks: None,
             p50_us: None,
             p99_us: None,
@@ -140,6 +144,13 @@ impl Scenario {
             return f64::NAN;
         }
         self.cpu_ticks as f64 * 1e6 / ticks_per_second as f64 / self.ops as f64
+    }
+
+    /// Of [`cpu_us_per_op`](Self::cpu_us_per_op), the time spent in the
+    /// kernel, when it was recorded.
+    pub fn kernel_us_per_op(&self, ticks_per_second: u64) -> Option<f64> {
+        let system = self.system_ticks?;
+        (self.ops > 0).then(|| system as f64 * 1e6 / ticks_per_second as f64 / self.ops as f64)
     }
 
     /// How busy the server's core was, 0–100 %.

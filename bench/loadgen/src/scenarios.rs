@@ -18,7 +18,7 @@ use crate::client::{
     Credential, Opened, Ws, close, expect_refused, next_text, open, open_accepted, send_text,
     within,
 };
-use crate::procfs::{Server, core_busy_ticks};
+use crate::procfs::{CpuTicks, Server, core_busy_ticks};
 use crate::proto::{self, USERS, token, unknown_token, user};
 use crate::results::{Check, Memory, Outcome, Scenario, Status};
 use crate::tally::{Errors, Failure, Phase, Tally};
@@ -118,7 +118,7 @@ async fn unless_supported(name: &str, port: u16, path: &str) -> Option<Scenario>
 /// The measured window: what the server's CPU did while operations counted.
 struct Window {
     seconds: f64,
-    cpu_ticks: u64,
+    cpu_ticks: CpuTicks,
     core_ticks: Option<u64>,
 }
 
@@ -179,7 +179,8 @@ fn figures(name: &str, concurrency: u32, window: Window, mut tally: Tally) -> Sc
         concurrency,
         ops: tally.ops,
         seconds: window.seconds,
-        cpu_ticks: window.cpu_ticks,
+        cpu_ticks: window.cpu_ticks.total(),
+        system_ticks: Some(window.cpu_ticks.system),
         core_ticks: window.core_ticks,
         p50_us: tally.quantile_us(0.50),
         p99_us: tally.quantile_us(0.99),
@@ -455,11 +456,11 @@ async fn idle(settings: &Settings) -> Scenario {
         Ok(kib) => kib,
         Err(why) => return Scenario::without_figures(NAME, Status::Failed, why),
     };
-    let (cpu_before, started) = (server.cpu_ticks().unwrap_or(0), Instant::now());
+    let (cpu_before, started) = (server.cpu_ticks().unwrap_or_default(), Instant::now());
     let (sockets, failed) = open_many(port, settings.idle_connections).await;
     let (seconds, cpu_after) = (
         started.elapsed().as_secs_f64(),
-        server.cpu_ticks().unwrap_or(0),
+        server.cpu_ticks().unwrap_or_default(),
     );
     errors.merge(failed);
     let after = match read("after").await {
@@ -479,7 +480,7 @@ async fn idle(settings: &Settings) -> Scenario {
     };
     let window = Window {
         seconds,
-        cpu_ticks: cpu_after.saturating_sub(cpu_before),
+        cpu_ticks: cpu_after - cpu_before,
         core_ticks: None,
     };
     let mut scenario = figures(NAME, settings.idle_connections, window, tally);
