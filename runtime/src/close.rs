@@ -84,6 +84,8 @@ pub enum Disconnect {
     /// keepalive Ping: a dead or half-open peer. The server sent close 1011
     /// `keepalive timeout` best-effort and dropped the connection without
     /// waiting for a close handshake; [`code`](Disconnect::code) is 1011.
+    /// Also when a message sent to the client was not taken within
+    /// `pong_timeout` (it stopped reading); no close frame is sent then.
     TimedOut,
 }
 

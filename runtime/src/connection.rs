@@ -18,7 +18,9 @@
 //! it ends the connection as [`Disconnect::TimedOut`]. With `idle_timeout`,
 //! no data message for that long closes with 1000 `idle timeout`. One
 //! deadline is armed per read (no interval, no allocation), and only while
-//! the loop is reading: time spent in `receive` never counts.
+//! the loop is reading: time spent in `receive` never counts, but a send
+//! the client does not take within `pong_timeout` ends the connection as
+//! [`Disconnect::TimedOut`] too (see `Cx`'s writes).
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -292,7 +294,7 @@ pub(crate) async fn run<C: Consumer>(
         spec.limits.revalidate,
         cx.user().is_some(),
     );
-    let mut next = match cx.open(socket).await {
+    let mut next = match cx.open(socket, spec.limits.pong_timeout).await {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     };
@@ -739,6 +741,8 @@ async fn outcome<C: Consumer>(cx: &mut Cx<C>, result: Result<(), Error>) -> Next
         Err(Error(ErrorKind::Reply(message))) => reply_error(cx, message.into_owned()).await,
         Err(Error(ErrorKind::Close(code, reason))) => Next::Close(code, reason),
         Err(Error(ErrorKind::Gone)) => Next::Ended(Disconnect::Lost),
+        // No close frame: the client's buffers are full, it would not go.
+        Err(Error(ErrorKind::Stalled)) => Next::Ended(Disconnect::TimedOut),
         Err(Error(ErrorKind::Internal(error))) => {
             tracing::error!(consumer = C::SPEC.name, conn = %cx.id(), %error, "consumer failed");
             Next::internal_error()

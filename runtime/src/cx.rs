@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -88,12 +89,18 @@ pub struct Cx<C: Endpoint> {
     rebound: Option<Credential>,
     /// Whether sends are buffered for one write (see [`Cx::cork`]).
     corked: bool,
+    /// How long one write may wait for the client to take its bytes
+    /// (`pong_timeout`), set when the socket is attached.
+    write_limit: Duration,
 }
 
-/// Runs a write, and stops it when a close order comes: a write that waits
-/// on a client which does not read must not hold the connection open.
+/// Runs a write, and stops it when a close order comes or when the client
+/// has not taken it within `limit`: a write that waits on a client which
+/// does not read must not hold the connection open, and while a handler
+/// waits on it the read loop's keepalive cannot run.
 async fn until_stopped(
     mailbox: &crate::hub::Mailbox,
+    limit: Duration,
     write: impl Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
 ) -> Result<(), Error> {
     let mut write = std::pin::pin!(write);
@@ -107,6 +114,7 @@ async fn until_stopped(
         biased;
         () = mailbox.stopped() => Err(Error(ErrorKind::Gone)),
         written = write => written.map_err(|_| Error(ErrorKind::Gone)),
+        () = tokio::time::sleep(limit) => Err(Error(ErrorKind::Stalled)),
     }
 }
 
@@ -137,6 +145,7 @@ impl<C: Endpoint> Cx<C> {
             auth: None,
             rebound: None,
             corked: false,
+            write_limit: crate::Limits::DEFAULT.pong_timeout,
         }
     }
 
@@ -264,9 +273,9 @@ impl<C: Endpoint> Cx<C> {
                     return Err(Error(ErrorKind::Gone));
                 }
                 if self.corked {
-                    until_stopped(mailbox, socket.feed(message)).await
+                    until_stopped(mailbox, self.write_limit, socket.feed(message)).await
                 } else {
-                    until_stopped(mailbox, socket.send(message)).await
+                    until_stopped(mailbox, self.write_limit, socket.send(message)).await
                 }
             }
         }
@@ -287,14 +296,20 @@ impl<C: Endpoint> Cx<C> {
                     // The close frame that comes next flushes them.
                     return Err(Error(ErrorKind::Gone));
                 }
-                until_stopped(mailbox, socket.flush()).await
+                until_stopped(mailbox, self.write_limit, socket.flush()).await
             }
             Outbox::Pending(_) => Ok(()),
         }
     }
 
-    /// Attaches the upgraded socket and sends what `connect` queued.
-    pub(crate) async fn open(&mut self, socket: Socket) -> Result<(), Error> {
+    /// Attaches the upgraded socket and sends what `connect` queued; from
+    /// then on a write the client does not take within `write_limit` fails.
+    pub(crate) async fn open(
+        &mut self,
+        socket: Socket,
+        write_limit: Duration,
+    ) -> Result<(), Error> {
+        self.write_limit = write_limit;
         let Outbox::Pending(queued) = std::mem::replace(&mut self.outbox, Outbox::Open(socket))
         else {
             return Ok(());

@@ -118,6 +118,11 @@ pub struct Limits {
     /// 1011 `keepalive timeout` best-effort, drops the connection without
     /// waiting for a close handshake, and `disconnect` learns
     /// [`Disconnect::TimedOut`](crate::Disconnect::TimedOut).
+    ///
+    /// It also bounds every write: a message the client has not taken
+    /// within it (it stopped reading, and the buffers between are full)
+    /// fails the send with an error, and the connection ends the same way,
+    /// without a close frame, since none could get through.
     pub pong_timeout: Duration,
     /// How long the client may go without sending a data message (text or
     /// binary) before the server closes with 1000 `idle timeout`; `None`
@@ -159,7 +164,8 @@ impl Limits {
     ///
     /// Liveness is measured between messages: while `receive` runs the
     /// connection is not read, and no timer fires; the waits start again
-    /// when it returns.
+    /// when it returns. A send in `receive` that the client does not take
+    /// is bounded by `pong_timeout` all the same.
     pub const DEFAULT: Limits = Limits {
         max_message_size: 1 << 20,
         auth_timeout: Duration::from_secs(5),

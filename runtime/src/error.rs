@@ -37,6 +37,9 @@ pub(crate) enum ErrorKind {
     Internal(Box<dyn std::error::Error + Send + Sync>),
     /// The connection is gone; nothing to tell the client.
     Gone,
+    /// The client did not take a write within `pong_timeout`: it stopped
+    /// reading, and its buffers are full.
+    Stalled,
 }
 
 impl Error {
@@ -66,6 +69,7 @@ impl fmt::Debug for Error {
             }
             ErrorKind::Internal(error) => f.debug_tuple("Internal").field(error).finish(),
             ErrorKind::Gone => f.write_str("Gone"),
+            ErrorKind::Stalled => f.write_str("Stalled"),
         }
     }
 }
@@ -77,6 +81,7 @@ impl fmt::Display for Error {
             ErrorKind::Close(code, reason) => write!(f, "close {}: {reason}", code.get()),
             ErrorKind::Internal(error) => fmt::Display::fmt(error, f),
             ErrorKind::Gone => f.write_str("the connection is gone"),
+            ErrorKind::Stalled => f.write_str("the client stopped reading"),
         }
     }
 }

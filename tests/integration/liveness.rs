@@ -9,7 +9,7 @@ use axum::Router;
 use futures_util::StreamExt;
 use serde_json::json;
 use sockwarden::prelude::*;
-use sockwarden_tests::raw::{raw_upgrade, server_frame};
+use sockwarden_tests::raw::{client_frame, raw_upgrade, server_frame, write_all};
 use sockwarden_tests::{WAIT, connect, next_close, next_json, send_json, serve};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -33,6 +33,37 @@ struct Pinged {
 struct Idle {
     #[path]
     name: String,
+}
+
+/// Answers any message with [`FLOOD`] messages of 64 KiB, then `"done"`;
+/// no pings, and 300 ms for the client to take each write.
+#[consumer(
+    path = "/ws/flood/{name}",
+    ping_interval = "0s",
+    pong_timeout = "300ms"
+)]
+struct Flood {
+    #[path]
+    name: String,
+}
+
+/// 25 MiB in all: more than the kernel buffers between the two ends hold.
+const FLOOD: usize = 400;
+
+impl Consumer for Flood {
+    type In = String;
+
+    async fn receive(&mut self, cx: &mut Cx<Self>, _: String) -> Result<(), Error> {
+        let chunk = "x".repeat(64 << 10);
+        for _ in 0..FLOOD {
+            cx.send(&chunk).await?;
+        }
+        cx.send(&"done").await
+    }
+
+    async fn disconnect(&mut self, _: &mut Cx<Self>, why: Disconnect) {
+        ENDINGS.lock().unwrap().push((self.name.clone(), why));
+    }
 }
 
 impl Consumer for Pinged {
@@ -206,4 +237,37 @@ async fn idle_timeout_closes_a_silent_client_but_not_a_chatty_one() {
     );
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(ended("chatty"), None, "a chatty client is not closed");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_when_a_write_waits_past_pong_timeout() {
+    let addr = serve(Router::new().consumer::<Flood>()).await;
+
+    // A client that reads everything gets all of it, however long it takes.
+    let (mut reader, _) = connect(addr, "/ws/flood/reader", &[]).await.accepted();
+    send_json(&mut reader, &json!("go")).await;
+    for _ in 0..FLOOD {
+        match tokio::time::timeout(WAIT, reader.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => assert_eq!(text.len(), (64 << 10) + 2),
+            other => panic!("expected a 64 KiB message, got {other:?}"),
+        }
+    }
+    assert_eq!(next_json(&mut reader).await, json!("done"));
+    assert_eq!(ended("reader"), None, "a reading client stays connected");
+
+    // One that asks, then never reads: `receive` is stuck in a send once
+    // the buffers are full, and no keepalive runs meanwhile; the write's
+    // own bound ends the connection.
+    let (stream, _) = raw_upgrade(addr, "/ws/flood/stalled").await;
+    write_all(&stream, &client_frame(0x81, br#""go""#)).await;
+    let asked = Instant::now();
+    let why = ending("stalled").await;
+    let took = asked.elapsed();
+    assert_eq!(why, Disconnect::TimedOut);
+    assert!(
+        took >= Duration::from_millis(300),
+        "not before pong_timeout: {took:?}"
+    );
+    assert!(took < Duration::from_millis(3000), "{took:?}");
+    drop(stream);
 }
