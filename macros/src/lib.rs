@@ -180,7 +180,7 @@ use proc_macro::TokenStream;
 ///            | 'auth_timeout' '=' DURATION       like "500ms" or "5s"; default "5s"
 ///            | 'ping_interval' '=' DURATION      default "20s"; "0s" turns pings off
 ///            | 'pong_timeout' '=' DURATION       default "20s"
-///            | 'idle_timeout' '=' DURATION       default none
+///            | 'idle_timeout' '=' DURATION       default none; "0s" turns it off
 ///            | 'groups' '=' '[' GROUP (',' GROUP)* ','? ']'
 ///            | 'outbox' '=' INTEGER              events waiting; default 256
 ///            | 'overflow' '=' ('"close"' | '"drop-oldest"') default "close"
@@ -188,7 +188,7 @@ use proc_macro::TokenStream;
 ///            | 'max_per_peer' '=' (INTEGER | '"unlimited"') default 1024
 ///            | 'origins' '=' ('"same-host"' | '"any"' | '[' ORIGIN (',' ORIGIN)* ','? ']')
 ///            | 'missing_origin' '=' ('"allow"' | '"refuse"')
-///            | 'revalidate' '=' DURATION         re-read the credential; default never
+///            | 'revalidate' '=' DURATION         re-read the credential; default never; "0s" never
 ///            | 'messages_per_second' '=' (INTEGER | '"unlimited"') default 200
 /// SCHEME    := '"none"' | '"token"' | '"jwt"' | '"session"'
 /// STACKED   := '"token"' | '"jwt"' | '"session"'   each once; not both "token" and "jwt"
@@ -312,8 +312,12 @@ use proc_macro::TokenStream;
 /// timeout`), and `disconnect` learns `Disconnect::TimedOut`. `idle_timeout`
 /// closes with 1000 `idle timeout` a connection whose client sent no data
 /// message for that long; it is off by default, since closing a live but
-/// quiet connection is the app's policy, not the runtime's. Liveness is
-/// measured between messages: no timer runs while `receive` does.
+/// quiet connection is the app's policy, not the runtime's. `"0s"` turns
+/// `ping_interval`, `idle_timeout` and `revalidate` off, also where the
+/// app's defaults (`sockwarden::AppDefaults`)
+/// turn them on. Liveness is measured between messages: no timer runs while
+/// `receive` does, but a send the client does not take within
+/// `pong_timeout` ends the connection as `Disconnect::TimedOut`.
 ///
 /// The struct has named fields, or none (`struct Echo;` is `struct Echo {}`),
 /// and no generic parameters. Put [`#[requires_auth]`](macro@requires_auth)

@@ -548,6 +548,28 @@ mod tests {
     }
 
     #[test]
+    fn a_consumer_turns_off_the_timers_the_app_turns_on() {
+        // `ping_interval = "0s"`, `idle_timeout = "0s"`, `revalidate = "0s"`.
+        const SPEC: Spec = Spec::new("X", "/x")
+            .ping_interval_ms(0)
+            .idle_timeout_ms(0)
+            .revalidate_ms(0);
+        let app = AppDefaults::new()
+            .ping_interval(Some(Duration::from_secs(5)))
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .revalidate(Some(Duration::from_secs(30)));
+        let limits = app.apply(&SPEC).limits;
+        assert_eq!(
+            (limits.ping_interval, limits.idle_timeout, limits.revalidate),
+            (None, None, None)
+        );
+        // Unset, they inherit the app's.
+        let limits = app.apply(&Spec::new("Y", "/y")).limits;
+        assert_eq!(limits.revalidate, Some(Duration::from_secs(30)));
+        assert_eq!(limits.idle_timeout, Some(Duration::from_secs(60)));
+    }
+
+    #[test]
     fn what_the_consumer_set_wins_even_when_it_is_the_builtin_default() {
         const SPEC: Spec = Spec::new("X", "/x")
             .max_message_size(Limits::DEFAULT.max_message_size)

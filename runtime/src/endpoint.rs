@@ -366,9 +366,14 @@ impl Spec {
         self.set(Knobs::MESSAGES_PER_SECOND)
     }
 
-    /// Re-reads the credential every period (`revalidate = "30s"`).
+    /// Re-reads the credential every period (`revalidate = "30s"`); 0 never
+    /// does, whatever the app's defaults say.
     pub const fn revalidate_ms(mut self, millis: u64) -> Spec {
-        self.limits.revalidate = Some(Duration::from_millis(millis));
+        self.limits.revalidate = if millis == 0 {
+            None
+        } else {
+            Some(Duration::from_millis(millis))
+        };
         self.set(Knobs::REVALIDATE)
     }
 
@@ -426,9 +431,13 @@ impl Spec {
     }
 
     /// Closes a connection without data messages for this long with 1000
-    /// (`idle_timeout = "…"`).
+    /// (`idle_timeout = "…"`); 0 never does, whatever the app's defaults say.
     pub const fn idle_timeout_ms(mut self, millis: u64) -> Spec {
-        self.limits.idle_timeout = Some(Duration::from_millis(millis));
+        self.limits.idle_timeout = if millis == 0 {
+            None
+        } else {
+            Some(Duration::from_millis(millis))
+        };
         self.set(Knobs::IDLE_TIMEOUT)
     }
 }

@@ -176,7 +176,7 @@ pub(crate) struct ConsumerArgs {
     pub(crate) ping_interval_ms: Option<Arg<u64>>,
     /// `pong_timeout = "20s"`, in milliseconds.
     pub(crate) pong_timeout_ms: Option<Arg<u64>>,
-    /// `idle_timeout = "5m"`, in milliseconds.
+    /// `idle_timeout = "5m"`, in milliseconds; 0 turns it off.
     pub(crate) idle_timeout_ms: Option<Arg<u64>>,
     /// `outbox = 256`: events that may wait for the connection.
     pub(crate) outbox: Option<Arg<u64>>,
@@ -192,7 +192,7 @@ pub(crate) struct ConsumerArgs {
     pub(crate) origins: Option<Arg<OriginsArg>>,
     /// `missing_origin = "allow" | "refuse"`.
     pub(crate) missing_origin: Option<Arg<MissingOriginArg>>,
-    /// `revalidate = "30s"`, in milliseconds.
+    /// `revalidate = "30s"`, in milliseconds; 0 turns it off.
     pub(crate) revalidate_ms: Option<Arg<u64>>,
     /// `messages_per_second = 50`, or `"unlimited"` (`None`).
     pub(crate) messages_per_second: Option<Arg<Option<u64>>>,
@@ -433,13 +433,14 @@ impl ConsumerArgs {
                 errors,
                 parse_timeout,
             ),
+            // Zero turns these timers off, overriding an app default.
             Key::IdleTimeout => store(
                 &mut self.idle_timeout_ms,
                 known,
                 key,
                 expr,
                 errors,
-                parse_timeout,
+                parse_interval,
             ),
             Key::Groups => store(&mut self.groups, known, key, expr, errors, parse_groups),
             Key::Outbox => store(&mut self.outbox, known, key, expr, errors, parse_count),
@@ -461,7 +462,7 @@ impl ConsumerArgs {
                 key,
                 expr,
                 errors,
-                parse_timeout,
+                parse_interval,
             ),
             Key::MessagesPerSecond => store(
                 &mut self.messages_per_second,
@@ -1445,9 +1446,16 @@ mod tests {
                  `m` or `h`, like `\"500ms\"`, `\"5s\"` or `\"5m\"`"
             ]
         );
-        // Only `ping_interval` may be zero: it turns pings off.
-        assert!(messages(quote!(ping_interval = "0ms")).is_empty());
-        for key in [quote!(pong_timeout), quote!(idle_timeout)] {
+        // Zero turns the optional timers off (pings, the idle timeout,
+        // revalidation); the others must be longer.
+        for key in [
+            quote!(ping_interval),
+            quote!(idle_timeout),
+            quote!(revalidate),
+        ] {
+            assert!(messages(quote!(#key = "0ms")).is_empty());
+        }
+        for key in [quote!(pong_timeout), quote!(auth_timeout)] {
             let message = &messages(quote!(#key = "0s"))[0];
             assert!(message.ends_with("must be longer than zero; write a whole number of `ms`, `s`, `m` or `h`, like `\"500ms\"`, `\"5s\"` or `\"5m\"`"), "{message}");
         }

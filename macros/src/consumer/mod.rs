@@ -543,6 +543,9 @@ mod tests {
                 messages[0].starts_with("`revalidate` re-reads sessions from their store"),
                 "{messages:?}"
             );
+            // "0s" turns an app default off: nothing promised, nothing refused.
+            let messages = errors(quote!(path = "/", #auth, revalidate = "0s"), chat.clone());
+            assert!(messages.is_empty(), "{messages:?}");
         }
         let none: Vec<String> = Vec::new();
         for auth in [

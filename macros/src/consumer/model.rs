@@ -349,7 +349,9 @@ fn path_field_for(name: &str) -> String {
 /// `revalidate` on a scheme it does nothing for would promise a check
 /// that never runs.
 fn check_revalidate(auth: &Auth, args: &ConsumerArgs, errors: &mut Errors) {
+    // `revalidate = "0s"` turns off an app default: it promises nothing.
     if let Some(arg) = &args.revalidate_ms
+        && arg.value.is_some_and(|millis| millis > 0)
         && !auth.revalidates()
     {
         errors.spanned(
