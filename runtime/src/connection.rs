@@ -294,7 +294,8 @@ pub(crate) async fn run<C: Consumer>(
         spec.limits.revalidate,
         cx.user().is_some(),
     );
-    let mut next = match cx.open(socket, spec.limits.pong_timeout).await {
+    cx.limit_writes(spec.limits.pong_timeout);
+    let mut next = match cx.open(socket).await {
         Ok(()) => Next::Continue,
         Err(_) => Next::Ended(Disconnect::Lost),
     };

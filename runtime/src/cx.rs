@@ -90,8 +90,9 @@ pub struct Cx<C: Endpoint> {
     /// Whether sends are buffered for one write (see [`Cx::cork`]).
     corked: bool,
     /// How long one write may wait for the client to take its bytes
-    /// (`pong_timeout`), set when the socket is attached.
-    write_limit: Duration,
+    /// (`pong_timeout`), in milliseconds: beside `corked`, it takes no
+    /// room of its own in every connection's task.
+    write_limit_ms: u32,
 }
 
 /// Runs a write, and stops it when a close order comes or when the client
@@ -110,6 +111,21 @@ async fn until_stopped(
     if let Poll::Ready(written) = first.await {
         return written.map_err(|_| Error(ErrorKind::Gone));
     }
+    // The slow path is boxed: inline, its futures (the close order's, the
+    // timer) would add their size to every future that sends, each
+    // connection's task among them, for a path that few writes take.
+    Box::pin(wait_for_write(mailbox, limit, write)).await
+}
+
+/// A write that could not complete at once: waits for it, a close order
+/// or `limit`, whichever comes first.
+async fn wait_for_write(
+    mailbox: &crate::hub::Mailbox,
+    limit: Duration,
+    write: std::pin::Pin<
+        &mut impl Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
+    >,
+) -> Result<(), Error> {
     tokio::select! {
         biased;
         () = mailbox.stopped() => Err(Error(ErrorKind::Gone)),
@@ -145,7 +161,7 @@ impl<C: Endpoint> Cx<C> {
             auth: None,
             rebound: None,
             corked: false,
-            write_limit: crate::Limits::DEFAULT.pong_timeout,
+            write_limit_ms: u32::MAX,
         }
     }
 
@@ -272,10 +288,11 @@ impl<C: Endpoint> Cx<C> {
                 if mailbox.closing() {
                     return Err(Error(ErrorKind::Gone));
                 }
+                let limit = Duration::from_millis(self.write_limit_ms.into());
                 if self.corked {
-                    until_stopped(mailbox, self.write_limit, socket.feed(message)).await
+                    until_stopped(mailbox, limit, socket.feed(message)).await
                 } else {
-                    until_stopped(mailbox, self.write_limit, socket.send(message)).await
+                    until_stopped(mailbox, limit, socket.send(message)).await
                 }
             }
         }
@@ -296,20 +313,20 @@ impl<C: Endpoint> Cx<C> {
                     // The close frame that comes next flushes them.
                     return Err(Error(ErrorKind::Gone));
                 }
-                until_stopped(mailbox, self.write_limit, socket.flush()).await
+                let limit = Duration::from_millis(self.write_limit_ms.into());
+                until_stopped(mailbox, limit, socket.flush()).await
             }
             Outbox::Pending(_) => Ok(()),
         }
     }
 
-    /// Attaches the upgraded socket and sends what `connect` queued; from
-    /// then on a write the client does not take within `write_limit` fails.
-    pub(crate) async fn open(
-        &mut self,
-        socket: Socket,
-        write_limit: Duration,
-    ) -> Result<(), Error> {
-        self.write_limit = write_limit;
+    /// From now on, a write the client does not take within `limit` fails.
+    pub(crate) fn limit_writes(&mut self, limit: Duration) {
+        self.write_limit_ms = u32::try_from(limit.as_millis()).unwrap_or(u32::MAX);
+    }
+
+    /// Attaches the upgraded socket and sends what `connect` queued.
+    pub(crate) async fn open(&mut self, socket: Socket) -> Result<(), Error> {
         let Outbox::Pending(queued) = std::mem::replace(&mut self.outbox, Outbox::Open(socket))
         else {
             return Ok(());
