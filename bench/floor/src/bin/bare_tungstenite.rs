@@ -2,19 +2,14 @@
 //! sockwarden and axum, with the tuned axum server's 4 KiB read buffer.
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", floor::port())).await?;
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream));
-    }
+    floor::serve(serve).await
 }
 
 // The callback's error type is tungstenite's refusal response, large by design.

@@ -2,17 +2,12 @@
 //! on tokio-util's codecs: does another library lower the floor?
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_websockets::{Message, ServerBuilder};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", floor::port())).await?;
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream));
-    }
+    floor::serve(serve).await
 }
 
 async fn serve(stream: TcpStream) {
