@@ -314,10 +314,10 @@ use proc_macro::TokenStream;
 /// message for that long; it is off by default, since closing a live but
 /// quiet connection is the app's policy, not the runtime's. `"0s"` turns
 /// `ping_interval`, `idle_timeout` and `revalidate` off, also where the
-/// app's defaults (`sockwarden::AppDefaults`)
-/// turn them on. Liveness is measured between messages: no timer runs while
-/// `receive` does, but a send the client does not take within
-/// `pong_timeout` ends the connection as `Disconnect::TimedOut`.
+/// app's defaults (`sockwarden::AppDefaults`) turn them on. Liveness is
+/// measured between messages: no timer runs while `receive` does, but a
+/// send the client does not take within `pong_timeout` ends the connection
+/// as `Disconnect::TimedOut`.
 ///
 /// The struct has named fields, or none (`struct Echo;` is `struct Echo {}`),
 /// and no generic parameters. Put [`#[requires_auth]`](macro@requires_auth)
