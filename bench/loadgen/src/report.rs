@@ -293,24 +293,30 @@ impl Data {
             .find(|run| run.server == server && run.round == round)
     }
 
-    /// The server's CPU µs per operation in a round, when measured cleanly
-    /// enough to compare (errors are reported, not hidden, elsewhere).
-    fn cpu(&self, server: &str, round: u32, scenario: &str) -> Option<f64> {
+    /// A scenario of a server's round, when it was measured cleanly enough
+    /// to compare (errors are reported, not hidden, elsewhere), with the
+    /// clock ticks per second its figures count in.
+    fn measured(
+        &self,
+        server: &str,
+        round: u32,
+        scenario: &str,
+    ) -> Option<(&crate::results::Scenario, u64)> {
         let run = self.run(server, round)?;
         let found = run.scenarios.iter().find(|s| s.name == scenario)?;
-        found
-            .measured()
-            .then(|| found.cpu_us_per_op(run.ticks_per_second))
+        found.measured().then_some((found, run.ticks_per_second))
+    }
+
+    /// The server's CPU µs per operation in a round.
+    fn cpu(&self, server: &str, round: u32, scenario: &str) -> Option<f64> {
+        let (found, ticks) = self.measured(server, round, scenario)?;
+        Some(found.cpu_us_per_op(ticks))
     }
 
     /// Of [`cpu`](Self::cpu), the time the kernel spent on the server's behalf.
     fn kernel(&self, server: &str, round: u32, scenario: &str) -> Option<f64> {
-        let run = self.run(server, round)?;
-        let found = run.scenarios.iter().find(|s| s.name == scenario)?;
-        found
-            .measured()
-            .then(|| found.kernel_us_per_op(run.ticks_per_second))
-            .flatten()
+        let (found, ticks) = self.measured(server, round, scenario)?;
+        found.kernel_us_per_op(ticks)
     }
 
     fn kib_per_connection(&self, server: &str, round: u32) -> Option<f64> {
